@@ -1,0 +1,24 @@
+/**
+ * effect-checkpoint-storage: agent and app state checkpoints in PostgreSQL, MySQL/MariaDB and SQLite, as an
+ * Effect service with typed errors. Importing this module loads no database driver; each layer loads its own
+ * when it is built.
+ *
+ * @since 0.1.0
+ */
+export * from "./schema/AgentCheckpoint.js"
+export * from "./schema/AppCheckpoint.js"
+export * from "./schema/CheckpointFields.js"
+export * from "./schema/StorageConfig.js"
+
+export * from "./services/CheckpointStorage.js"
+export * from "./services/CheckpointStorageError.js"
+
+export { checkpointMigrations, DEFAULT_MIGRATIONS_TABLE, runCheckpointMigrations } from "./layers/CheckpointMigrations.js"
+export { isBun, layerFromConfig } from "./layers/FromConfig.js"
+export { layerMysql, type MysqlStorageOptions } from "./layers/Mysql.js"
+export { DEFAULT_CONNECT_TIMEOUT, layerPostgres, type PostgresStorageOptions } from "./layers/Postgres.js"
+export { layerSql, make as makeSqlCheckpointStorage, type SqlCheckpointStorageOptions } from "./layers/SqlCheckpointStorage.js"
+export { layerSqliteBun } from "./layers/SqliteBun.js"
+export { layerSqliteNode, type SqliteStorageOptions } from "./layers/SqliteNode.js"
+export { DEFAULT_BUSY_TIMEOUT, type SqliteSessionOptions } from "./layers/SqliteSession.js"
+export type { StorageLayerError } from "./internal/clientLayer.js"

@@ -1,0 +1,86 @@
+/**
+ * What every per-client layer does around its @effect/sql client: load the driver only when the layer is built,
+ * turn a failure to connect into StorageConnectionError, and put the storage on top.
+ */
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type { SqlCheckpointStorageOptions } from "../layers/SqlCheckpointStorage.js"
+import { layerSql } from "../layers/SqlCheckpointStorage.js"
+import type { CheckpointStorage } from "../services/CheckpointStorage.js"
+import {
+  type CheckpointValidationError,
+  type Dialect,
+  type MigrationError,
+  StorageConnectionError
+} from "../services/CheckpointStorageError.js"
+import { classifyDriverError } from "./driverError.js"
+
+/**
+ * The errors of building a storage layer.
+ *
+ * @internal
+ */
+export type StorageLayerError = StorageConnectionError | MigrationError | CheckpointValidationError
+
+/**
+ * Imports a driver package when the layer is built, so that importing this library loads no driver the caller
+ * does not use.
+ *
+ * @internal
+ */
+export const importDriver = <A>(
+  dialect: Dialect,
+  packageName: string,
+  load: () => Promise<A>
+): Effect.Effect<A, StorageConnectionError> =>
+  Effect.tryPromise({
+    try: load,
+    catch: (cause) =>
+      new StorageConnectionError({
+        dialect,
+        operation: "connect",
+        code: "DRIVER_NOT_AVAILABLE",
+        cause: new Error(
+          `the driver ${packageName} could not be loaded (is it installed?): ${
+            cause instanceof Error ? cause.message : String(cause)
+          }`
+        )
+      })
+  })
+
+const connectFailure = (dialect: Dialect, target: string, cause: unknown): StorageConnectionError => {
+  // @effect/sql clients wrap the driver's error in a SqlError; a few (better-sqlite3 opening a file) throw it.
+  const driverError = typeof cause === "object" && cause !== null && "_tag" in cause && cause._tag === "SqlError" &&
+      "cause" in cause && cause.cause !== undefined
+    ? cause.cause
+    : cause
+  const { code } = classifyDriverError(dialect, driverError)
+  return new StorageConnectionError({
+    dialect,
+    operation: "connect",
+    target,
+    cause: driverError,
+    ...(code === undefined ? {} : { code })
+  })
+}
+
+/**
+ * The storage over a client layer, with any failure to build the client reported as a StorageConnectionError that
+ * names the (masked) target.
+ *
+ * @internal
+ */
+export const storageOverClient = <E, R>(options: {
+  readonly dialect: Dialect
+  readonly target: string
+  readonly client: Layer.Layer<SqlClient.SqlClient, E, R>
+  readonly storage?: SqlCheckpointStorageOptions | undefined
+}): Layer.Layer<CheckpointStorage, StorageConnectionError | MigrationError, R> => {
+  const client = Layer.catchAllCause(options.client, (cause) =>
+    Cause.isInterruptedOnly(cause)
+      ? Layer.failCause(cause as Cause.Cause<never>)
+      : Layer.fail(connectFailure(options.dialect, options.target, Cause.squash(cause))))
+  return layerSql(options.storage).pipe(Layer.provide(client))
+}

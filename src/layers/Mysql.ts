@@ -1,0 +1,97 @@
+/**
+ * CheckpointStorage on MySQL or MariaDB through mysql2 (`@effect/sql-mysql2`).
+ *
+ * @since 0.1.0
+ */
+import type { MysqlClientConfig } from "@effect/sql-mysql2/MysqlClient"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import { type StorageLayerError, importDriver, storageOverClient } from "../internal/clientLayer.js"
+import { connectionStringValue, maskConnectionString } from "../internal/connectionTarget.js"
+import { decodeInputEither } from "../internal/decodeInput.js"
+import { MysqlStorageConfig } from "../schema/StorageConfig.js"
+import type { CheckpointStorage } from "../services/CheckpointStorage.js"
+import { DEFAULT_CONNECT_TIMEOUT } from "./Postgres.js"
+import type { SqlCheckpointStorageOptions } from "./SqlCheckpointStorage.js"
+
+/**
+ * The drizzle-storage MySQL config (`{ type: "mysql", connectionString }`, `type` optional here), plus any
+ * @effect/sql-mysql2 client option (`maxConnections`, `connectionTTL`, mysql2 `poolConfig`).
+ *
+ * @since 0.1.0
+ */
+export interface MysqlStorageOptions extends SqlCheckpointStorageOptions, Omit<MysqlClientConfig, "url"> {
+  readonly type?: "mysql" | undefined
+  /** `mysql://user:password@host:3306/database` (or `mariadb://`), plain or `Redacted`. */
+  readonly connectionString: string | Redacted.Redacted<string>
+  /** How long to wait for a new connection. Default 5 seconds. */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+}
+
+const validate = decodeInputEither(
+  Schema.Struct({ ...MysqlStorageConfig.fields, type: Schema.optional(Schema.Literal("mysql")) }),
+  "MysqlStorageConfig"
+)
+
+// mysql2's options as URL query parameters (`?ssl={"rejectUnauthorized":true}&charset=…`), read as mysql2 reads them.
+const queryOptions = (url: URL): Record<string, unknown> =>
+  Object.fromEntries([...url.searchParams].map(([key, value]) => {
+    try {
+      return [key, JSON.parse(value)]
+    } catch {
+      return [key, value]
+    }
+  }))
+
+// @effect/sql-mysql2 ignores `poolConfig` (timeouts included) when given a URL, so the URL is split into the client's
+// fields here and every pool option still reaches mysql2.
+const clientConfig = (options: MysqlStorageOptions): MysqlClientConfig => {
+  const { connectTimeout, connectionString, migrationsTable: _, type: __, ...client } = options
+  const url = new URL(connectionStringValue(connectionString))
+  const maxConnections = client.maxConnections ?? 10
+  return {
+    ...client,
+    host: client.host ?? (url.hostname.replace(/^\[(.*)\]$/, "$1") || "localhost"),
+    port: client.port ?? (url.port === "" ? 3306 : Number(url.port)),
+    username: client.username ?? (decodeURIComponent(url.username) || "root"),
+    password: client.password ?? (url.password === "" ? undefined : Redacted.make(decodeURIComponent(url.password))),
+    database: client.database ?? (url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined),
+    maxConnections,
+    poolConfig: {
+      ...queryOptions(url),
+      connectTimeout: Math.round(Duration.toMillis(connectTimeout ?? DEFAULT_CONNECT_TIMEOUT)),
+      // The client's default keeps no idle connection, so every query would open a new one.
+      maxIdle: maxConnections,
+      ...client.poolConfig
+    }
+  }
+}
+
+/**
+ * CheckpointStorage on MySQL or MariaDB. The password never appears in an error or a log line.
+ *
+ * @example
+ * ```ts
+ * import { layerMysql } from "effect-checkpoint-storage"
+ *
+ * const StorageLive = layerMysql({ connectionString: "mysql://app:secret@localhost:3306/agents" })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layerMysql = (options: MysqlStorageOptions): Layer.Layer<CheckpointStorage, StorageLayerError> =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const valid = validate(options)
+    if (Either.isLeft(valid)) return yield* valid.left
+    const { MysqlClient } = yield* importDriver("mysql", "@effect/sql-mysql2", () => import("@effect/sql-mysql2"))
+    return storageOverClient({
+      dialect: "mysql",
+      target: maskConnectionString(options.connectionString),
+      client: MysqlClient.layer(clientConfig(options)),
+      storage: { migrationsTable: options.migrationsTable }
+    })
+  }))

@@ -1,0 +1,76 @@
+/**
+ * CheckpointStorage on PostgreSQL through node-postgres (`@effect/sql-pg`).
+ *
+ * @since 0.1.0
+ */
+import type { PgClientConfig } from "@effect/sql-pg/PgClient"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import { type StorageLayerError, importDriver, storageOverClient } from "../internal/clientLayer.js"
+import { connectionStringValue, maskConnectionString } from "../internal/connectionTarget.js"
+import { decodeInputEither } from "../internal/decodeInput.js"
+import { PostgresStorageConfig } from "../schema/StorageConfig.js"
+import type { CheckpointStorage } from "../services/CheckpointStorage.js"
+import type { SqlCheckpointStorageOptions } from "./SqlCheckpointStorage.js"
+
+/**
+ * How long to wait for a connection (the first one and every one taken from the pool later), unless set.
+ *
+ * @since 0.1.0
+ */
+export const DEFAULT_CONNECT_TIMEOUT: Duration.DurationInput = Duration.seconds(5)
+
+/**
+ * The drizzle-storage Postgres config (`{ type: "postgres", connectionString }`, `type` optional here), plus any
+ * @effect/sql-pg client option (pool size, timeouts, ssl, …).
+ *
+ * @since 0.1.0
+ */
+export interface PostgresStorageOptions extends SqlCheckpointStorageOptions, Omit<PgClientConfig, "url"> {
+  readonly type?: "postgres" | undefined
+  /** `postgres://user:password@host:5432/database`, plain or `Redacted`. */
+  readonly connectionString: string | Redacted.Redacted<string>
+}
+
+const validate = decodeInputEither(
+  Schema.Struct({ ...PostgresStorageConfig.fields, type: Schema.optional(Schema.Literal("postgres")) }),
+  "PostgresStorageConfig"
+)
+
+/**
+ * CheckpointStorage on PostgreSQL. The password never appears in an error or a log line.
+ *
+ * @example
+ * ```ts
+ * import { Redacted } from "effect"
+ * import { layerPostgres } from "effect-checkpoint-storage"
+ *
+ * const StorageLive = layerPostgres({
+ *   connectionString: Redacted.make(process.env.DATABASE_URL!),
+ *   maxConnections: 10
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layerPostgres = (options: PostgresStorageOptions): Layer.Layer<CheckpointStorage, StorageLayerError> =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const valid = validate(options)
+    if (Either.isLeft(valid)) return yield* valid.left
+    const { PgClient } = yield* importDriver("pg", "@effect/sql-pg", () => import("@effect/sql-pg"))
+    const { connectionString, migrationsTable, type: _, ...client } = options
+    return storageOverClient({
+      dialect: "pg",
+      target: maskConnectionString(connectionString),
+      client: PgClient.layer({
+        connectTimeout: DEFAULT_CONNECT_TIMEOUT,
+        ...client,
+        url: Redacted.make(connectionStringValue(connectionString))
+      }),
+      storage: { migrationsTable }
+    })
+  }))

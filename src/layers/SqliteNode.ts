@@ -1,0 +1,82 @@
+/**
+ * CheckpointStorage on a SQLite file through better-sqlite3 (`@effect/sql-sqlite-node`), for Node.js.
+ *
+ * @since 0.1.0
+ */
+import type { SqliteClientConfig } from "@effect/sql-sqlite-node/SqliteClient"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import { type StorageLayerError, importDriver, storageOverClient } from "../internal/clientLayer.js"
+import { decodeInputEither } from "../internal/decodeInput.js"
+import { SqliteStorageConfig } from "../schema/StorageConfig.js"
+import type { CheckpointStorage } from "../services/CheckpointStorage.js"
+import type { SqlCheckpointStorageOptions } from "./SqlCheckpointStorage.js"
+import { layerSqliteSession, type SqliteSessionOptions } from "./SqliteSession.js"
+
+/**
+ * The drizzle-storage SQLite config (`{ type: "sqlite", databasePath }`, `type` optional here), plus the
+ * @effect/sql-sqlite-node client options.
+ *
+ * @since 0.1.0
+ */
+export interface SqliteStorageOptions
+  extends SqliteSessionOptions, SqlCheckpointStorageOptions, Omit<SqliteClientConfig, "filename" | "disableWAL">
+{
+  readonly type?: "sqlite" | undefined
+  /** The database file, created if missing; `:memory:` for a private in-memory database. */
+  readonly databasePath: string
+  /** Accepted for drizzle-storage compatibility and ignored: the migrations ship inside this package. */
+  readonly migrationsFolder?: string | undefined
+}
+
+/** @internal */
+export const SqliteLayerConfig = Schema.Struct({
+  ...SqliteStorageConfig.fields,
+  type: Schema.optional(Schema.Literal("sqlite"))
+})
+
+/** @internal */
+export const validateSqliteOptions = decodeInputEither(SqliteLayerConfig, "SqliteStorageConfig")
+
+/**
+ * Splits the options into the client's own and ours.
+ *
+ * @internal
+ */
+export const sqliteClientOptions = (options: SqliteStorageOptions) => {
+  const { busyTimeout, databasePath, disableWAL, migrationsFolder: _, migrationsTable, type: __, ...client } = options
+  return {
+    client: { ...client, filename: databasePath, disableWAL: true },
+    session: { busyTimeout, disableWAL },
+    storage: { migrationsTable }
+  }
+}
+
+/**
+ * CheckpointStorage on a SQLite file, through better-sqlite3 (Node.js). WAL and a 5 s busy timeout by default, so
+ * several processes can share the file.
+ *
+ * @example
+ * ```ts
+ * import { layerSqliteNode } from "effect-checkpoint-storage"
+ *
+ * const StorageLive = layerSqliteNode({ databasePath: "./agent_state.db" })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layerSqliteNode = (options: SqliteStorageOptions): Layer.Layer<CheckpointStorage, StorageLayerError> =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const valid = validateSqliteOptions(options)
+    if (Either.isLeft(valid)) return yield* valid.left
+    const { SqliteClient } = yield* importDriver("sqlite", "@effect/sql-sqlite-node", () => import("@effect/sql-sqlite-node"))
+    const { client, session, storage } = sqliteClientOptions(options)
+    return storageOverClient({
+      dialect: "sqlite",
+      target: options.databasePath,
+      client: Layer.provideMerge(layerSqliteSession(session), SqliteClient.layer(client)),
+      storage
+    })
+  }))

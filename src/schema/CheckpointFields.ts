@@ -1,0 +1,99 @@
+/**
+ * The field schemas shared by agent and app checkpoints, with the limits every database can hold.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * Longest identifier (agentId, sessionId, agentType, name, hostname), in UTF-16 code units.
+ * 255 because MySQL/MariaDB keep these columns as `VARCHAR(255)` so that they can be indexed.
+ *
+ * @since 0.1.0
+ */
+export const MAX_IDENTIFIER_LENGTH = 255
+
+/**
+ * Longest `projectDirectory`, in UTF-16 code units (PATH_MAX on Linux).
+ *
+ * @since 0.1.0
+ */
+export const MAX_PROJECT_DIRECTORY_LENGTH = 4096
+
+// Text that every database returns exactly as it was given. PostgreSQL TEXT cannot hold U+0000, and a lone
+// UTF-16 surrogate has no UTF-8 form: the drivers would silently store U+FFFD instead. Both are refused up front
+// so that no database changes a value behind the caller's back. (Inside `state` both are fine: JSON escapes them.)
+const StoredText = (maxLength: number) =>
+  Schema.String.pipe(
+    Schema.maxLength(maxLength, { message: () => `must be at most ${maxLength} characters long` }),
+    Schema.filter((s) => !s.includes("\u0000") || "must not contain the NUL character (U+0000)"),
+    Schema.filter((s) => s.isWellFormed() || "must be well-formed Unicode (it contains a lone surrogate)")
+  )
+
+/**
+ * A non-empty identifier such as an agentId or a sessionId.
+ *
+ * @since 0.1.0
+ */
+export const Identifier = StoredText(MAX_IDENTIFIER_LENGTH).pipe(
+  Schema.filter((s) => s.length > 0 || "must not be empty"),
+  Schema.annotations({ identifier: "Identifier" })
+)
+
+/**
+ * A checkpoint's name: any text up to {@link MAX_IDENTIFIER_LENGTH}, empty allowed.
+ *
+ * @since 0.1.0
+ */
+export const CheckpointName = StoredText(MAX_IDENTIFIER_LENGTH).pipe(
+  Schema.annotations({ identifier: "CheckpointName" })
+)
+
+/**
+ * A project directory path.
+ *
+ * @since 0.1.0
+ */
+export const ProjectDirectory = StoredText(MAX_PROJECT_DIRECTORY_LENGTH).pipe(
+  Schema.annotations({ identifier: "ProjectDirectory" })
+)
+
+/**
+ * Milliseconds since the Unix epoch, as `Date.now()` returns. A safe non-negative integer, so that it survives a
+ * BIGINT column and comes back as the same JavaScript number.
+ *
+ * @since 0.1.0
+ */
+export const CreatedAt = Schema.Number.pipe(
+  Schema.filter((n) => Number.isSafeInteger(n) || "must be a whole number of milliseconds (a safe integer)"),
+  Schema.filter((n) => n >= 0 || "must not be negative"),
+  Schema.annotations({ identifier: "CreatedAt" })
+)
+
+/**
+ * The state a checkpoint carries: a JSON-serializable object, stored as JSON text. It is checked to be an object
+ * (not an array, not null) and passed through as it is: no copy, so a large state costs nothing to validate.
+ *
+ * @since 0.1.0
+ */
+export const CheckpointState = Schema.declare(
+  (input: unknown): input is { readonly [key: string]: unknown } =>
+    typeof input === "object" && input !== null && !Array.isArray(input),
+  {
+    identifier: "CheckpointState",
+    description: "a JSON object",
+    message: () => "must be an object (a JSON object: not an array, not null)"
+  }
+)
+
+/**
+ * @since 0.1.0
+ */
+export type CheckpointState = typeof CheckpointState.Type
+
+/**
+ * A stored checkpoint's id: the decimal text of its autoincrement integer, as `String(id)` renders it.
+ *
+ * @since 0.1.0
+ */
+export const CheckpointId = Schema.String.pipe(Schema.annotations({ identifier: "CheckpointId" }))

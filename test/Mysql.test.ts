@@ -1,0 +1,4 @@
+import { checkpointStorageSuite } from "./CheckpointStorageSuite.js"
+import { mysql } from "./support/targets.js"
+
+checkpointStorageSuite(mysql)

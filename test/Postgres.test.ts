@@ -1,0 +1,4 @@
+import { checkpointStorageSuite } from "./CheckpointStorageSuite.js"
+import { postgres } from "./support/targets.js"
+
+checkpointStorageSuite(postgres)

@@ -1,0 +1,4 @@
+import { checkpointStorageSuite } from "./CheckpointStorageSuite.js"
+import { sqliteBun } from "./support/targets.js"
+
+checkpointStorageSuite(sqliteBun)

@@ -1,0 +1,4 @@
+import { checkpointStorageSuite } from "./CheckpointStorageSuite.js"
+import { sqliteNode } from "./support/targets.js"
+
+checkpointStorageSuite(sqliteNode)

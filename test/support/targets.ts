@@ -1,0 +1,166 @@
+/**
+ * The real databases the suite runs on. Servers come from TEST_POSTGRES_URL / TEST_MYSQL_URL (defaults: the
+ * PostgreSQL and MariaDB of the development machine); a server that cannot be reached fails the run.
+ */
+import { MysqlClient } from "@effect/sql-mysql2"
+import { PgClient } from "@effect/sql-pg"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Context, Effect, Layer, Redacted, Scope } from "effect"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import {
+  type CheckpointStorage,
+  layerMysql,
+  layerPostgres,
+  layerSqliteBun,
+  layerSqliteNode,
+  type SqliteStorageOptions,
+  type StorageConfig,
+  type StorageLayerError
+} from "../../src/index.js"
+import { layerSqliteSession } from "../../src/layers/SqliteSession.js"
+import { randomSuffix, TestDatabase, type TestTarget } from "./TestDatabase.js"
+
+export const postgresServerUrl = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
+export const mysqlServerUrl = process.env.TEST_MYSQL_URL ?? "mysql://root@127.0.0.1:3306"
+
+const withDatabase = (serverUrl: string, database: string): string => {
+  const url = new URL(serverUrl)
+  url.pathname = `/${database}`
+  return url.toString()
+}
+
+// Runs `f` with a raw client whose connections stay open for the enclosing scope.
+const scopedSql = <E>(client: Layer.Layer<SqlClient.SqlClient, E>) =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.Scope
+    const context = yield* Layer.buildWithScope(client, scope)
+    return Context.get(context, SqlClient.SqlClient)
+  })
+
+const makeTestDatabase = <C extends StorageConfig>(options: {
+  readonly dialect: "pg" | "mysql" | "sqlite"
+  readonly config: C
+  readonly storage: (config: C) => Layer.Layer<CheckpointStorage, StorageLayerError>
+  readonly sql: SqlClient.SqlClient
+}) =>
+  TestDatabase.of({
+    dialect: options.dialect,
+    config: options.config,
+    storage: () => options.storage(options.config),
+    withSql: (f) => f(options.sql)
+  })
+
+const postgresAdmin = PgClient.layer({ url: Redacted.make(postgresServerUrl) })
+
+export const postgres: TestTarget = {
+  name: "PostgreSQL",
+  dialect: "pg",
+  freshDatabase: Layer.scoped(
+    TestDatabase,
+    Effect.gen(function*() {
+      const database = `ecs_test_${randomSuffix()}`
+      const admin = yield* scopedSql(postgresAdmin)
+      yield* Effect.acquireRelease(
+        admin.unsafe(`CREATE DATABASE "${database}"`),
+        () => Effect.orDie(admin.unsafe(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`))
+      )
+      const connectionString = withDatabase(postgresServerUrl, database)
+      const sql = yield* scopedSql(PgClient.layer({ url: Redacted.make(connectionString) }))
+      return makeTestDatabase({
+        dialect: "pg",
+        config: { type: "postgres" as const, connectionString },
+        storage: layerPostgres,
+        sql
+      })
+    })
+  ),
+  unreachable: [
+    { label: "a closed port", config: { type: "postgres", connectionString: "postgres://postgres:hunter2secret@127.0.0.1:1/postgres" }, secret: "hunter2secret" },
+    { label: "a database that does not exist", config: { type: "postgres", connectionString: withDatabase(postgresServerUrl, "ecs_no_such_database") } }
+  ]
+}
+
+const mysqlAdmin = Layer.unwrapEffect(Effect.sync(() => {
+  const url = new URL(mysqlServerUrl)
+  return MysqlClient.layer({
+    host: url.hostname,
+    port: Number(url.port || 3306),
+    username: decodeURIComponent(url.username) || "root",
+    ...(url.password === "" ? {} : { password: Redacted.make(decodeURIComponent(url.password)) }),
+    maxConnections: 2
+  })
+}))
+
+export const mysql: TestTarget = {
+  name: "MariaDB",
+  dialect: "mysql",
+  freshDatabase: Layer.scoped(
+    TestDatabase,
+    Effect.gen(function*() {
+      const database = `ecs_test_${randomSuffix()}`
+      const admin = yield* scopedSql(mysqlAdmin)
+      yield* Effect.acquireRelease(
+        admin.unsafe(`CREATE DATABASE \`${database}\``),
+        () => Effect.orDie(admin.unsafe(`DROP DATABASE IF EXISTS \`${database}\``))
+      )
+      const connectionString = withDatabase(mysqlServerUrl, database)
+      const sql = yield* scopedSql(MysqlClient.layer({ url: Redacted.make(connectionString), maxConnections: 2 }))
+      return makeTestDatabase({
+        dialect: "mysql",
+        config: { type: "mysql" as const, connectionString },
+        storage: layerMysql,
+        sql
+      })
+    })
+  ),
+  unreachable: [
+    { label: "a closed port", config: { type: "mysql", connectionString: "mysql://root:hunter2secret@127.0.0.1:1/test" }, secret: "hunter2secret" },
+    { label: "a wrong password", config: { type: "mysql", connectionString: `mysql://ecs_nobody:hunter2secret@127.0.0.1:3306/test` }, secret: "hunter2secret" }
+  ]
+}
+
+const temporaryDirectory = Effect.acquireRelease(
+  Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "ecs-test-"))),
+  (directory) => Effect.sync(() => Fs.rmSync(directory, { recursive: true, force: true }))
+)
+
+/** SQLite through whichever client the runtime has: the suite under Node uses better-sqlite3, under Bun bun:sqlite. */
+const sqliteTarget = (
+  name: string,
+  storage: (options: SqliteStorageOptions) => Layer.Layer<CheckpointStorage, StorageLayerError>,
+  rawClient: (filename: string) => Layer.Layer<SqlClient.SqlClient, unknown>
+): TestTarget => ({
+  name,
+  dialect: "sqlite",
+  freshDatabase: Layer.scoped(
+    TestDatabase,
+    Effect.gen(function*() {
+      const directory = yield* temporaryDirectory
+      const databasePath = Path.join(directory, "checkpoints.db")
+      const sql = yield* scopedSql(rawClient(databasePath))
+      return makeTestDatabase({
+        dialect: "sqlite",
+        config: { type: "sqlite" as const, databasePath },
+        storage,
+        sql
+      })
+    })
+  ),
+  unreachable: [
+    { label: "a file in a directory that does not exist", config: { type: "sqlite", databasePath: Path.join(Os.tmpdir(), `ecs-missing-${randomSuffix()}`, "x", "checkpoints.db") } }
+  ]
+})
+
+export const sqliteNode = sqliteTarget("SQLite (better-sqlite3)", layerSqliteNode, (filename) =>
+  Layer.unwrapEffect(Effect.promise(async () => {
+    const { SqliteClient } = await import("@effect/sql-sqlite-node")
+    return Layer.provideMerge(layerSqliteSession({}), SqliteClient.layer({ filename }))
+  })))
+
+export const sqliteBun = sqliteTarget("SQLite (bun:sqlite)", layerSqliteBun, (filename) =>
+  Layer.unwrapEffect(Effect.promise(async () => {
+    const { SqliteClient } = await import("@effect/sql-sqlite-bun")
+    return Layer.provideMerge(layerSqliteSession({}), SqliteClient.layer({ filename }))
+  })))
