@@ -33,7 +33,7 @@ export interface MysqlStorageOptions extends SqlCheckpointStorageOptions, Omit<M
 }
 
 const validate = decodeInputEither(
-  Schema.Struct({ ...MysqlStorageConfig.fields, type: Schema.optional(Schema.Literal("mysql")) }),
+  Schema.Struct({ ...MysqlStorageConfig.fields, type: Schema.optionalWith(Schema.Literal("mysql"), { exact: true }) }),
   "MysqlStorageConfig"
 )
 

@@ -37,7 +37,7 @@ export interface PostgresStorageOptions extends SqlCheckpointStorageOptions, Omi
 }
 
 const validate = decodeInputEither(
-  Schema.Struct({ ...PostgresStorageConfig.fields, type: Schema.optional(Schema.Literal("postgres")) }),
+  Schema.Struct({ ...PostgresStorageConfig.fields, type: Schema.optionalWith(Schema.Literal("postgres"), { exact: true }) }),
   "PostgresStorageConfig"
 )
 

@@ -34,7 +34,7 @@ export interface SqliteStorageOptions
 /** @internal */
 export const SqliteLayerConfig = Schema.Struct({
   ...SqliteStorageConfig.fields,
-  type: Schema.optional(Schema.Literal("sqlite"))
+  type: Schema.optionalWith(Schema.Literal("sqlite"), { exact: true })
 })
 
 /** @internal */

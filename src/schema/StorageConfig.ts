@@ -20,7 +20,7 @@ const ConnectionString = (protocols: ReadonlyArray<string>, example: string) =>
     Schema.filter((value) => {
       const url = connectionUrl(value)
       if (url === undefined) return `must be a URL such as ${example}`
-      return protocols.includes(url.protocol) || `must be a URL starting with ${protocols.join(" or ")}//`
+      return protocols.includes(url.protocol) || `must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`
     }),
     Schema.annotations({ identifier: "ConnectionString" })
   )

@@ -137,7 +137,7 @@ export class CheckpointValidationError extends Schema.TaggedError<CheckpointVali
   issues: Schema.Array(ValidationIssue)
 }) {
   override get message(): string {
-    const issues = this.issues.map(({ message, path }) => (path === "" ? message : `${path} ${message}`))
+    const issues = this.issues.map(({ message, path }) => (path === "" ? message : `${path}: ${message}`))
     return `Invalid ${this.subject}: ${issues.join("; ")}`
   }
 }
