@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -13,8 +14,6 @@ import { parseCheckpointId } from "../internal/checkpointId.js"
 import { decodeInput } from "../internal/decodeInput.js"
 import { encodeState } from "../internal/encodeState.js"
 import { refailSqlError } from "../internal/refailSqlError.js"
-import { NamedAgentCheckpoint, type StoredAgentCheckpoint } from "../schema/AgentCheckpoint.js"
-import { AppSessionCheckpoint, type StoredAppCheckpoint } from "../schema/AppCheckpoint.js"
 import type { CheckpointState } from "../schema/CheckpointFields.js"
 import { CheckpointStorage, type CheckpointStorageService } from "../services/CheckpointStorage.js"
 import {
@@ -25,6 +24,7 @@ import {
   StorageQueryError
 } from "../services/CheckpointStorageError.js"
 import { runCheckpointMigrations } from "./CheckpointMigrations.js"
+import { agentCheckpoints, appCheckpoints, type CheckpointTable } from "./CheckpointTables.js"
 
 /**
  * @since 0.1.0
@@ -33,42 +33,6 @@ export interface SqlCheckpointStorageOptions {
   /** The table recording applied migrations. Default `effect_checkpoint_storage_migrations`. */
   readonly migrationsTable?: string | undefined
 }
-
-// Drivers return BIGINT as a number (mysql2, SQLite) or as decimal text (node-postgres): read either as a number.
-const BigIntColumn = Schema.Union(Schema.Number, Schema.NumberFromString, Schema.BigIntFromSelf.pipe(
-  Schema.transform(Schema.Number, { strict: true, decode: (n) => Number(n), encode: (n) => BigInt(n) })
-))
-
-const IdColumn = Schema.transform(BigIntColumn, Schema.String, {
-  strict: true,
-  decode: (n) => String(n),
-  encode: (s) => Number(s)
-})
-
-const StoredColumns = { id: IdColumn, createdAt: BigIntColumn }
-
-// Rows as the database returns them, read without the input limits (a row written by drizzle-storage may hold an
-// empty or a long identifier). The state stays JSON text here: it is parsed once, after the row decodes.
-const AgentListRow = Schema.Struct({
-  ...StoredColumns,
-  sessionId: Schema.String,
-  agentId: Schema.String,
-  agentType: Schema.String,
-  name: Schema.String
-})
-const AgentCheckpointRow = Schema.Struct({ ...AgentListRow.fields, state: Schema.String })
-const AppListRow = Schema.Struct({
-  ...StoredColumns,
-  sessionId: Schema.String,
-  hostname: Schema.String,
-  projectDirectory: Schema.String
-})
-const AppCheckpointRow = Schema.Struct({ ...AppListRow.fields, state: Schema.String })
-
-const AGENT_TABLE = "AgentCheckpoints"
-const APP_TABLE = "AppCheckpoints"
-const AGENT_LIST_COLUMNS = ["id", "sessionId", "agentId", "agentType", "name", "createdAt"]
-const APP_LIST_COLUMNS = ["id", "sessionId", "hostname", "projectDirectory", "createdAt"]
 
 const parseState = (table: string, id: string, json: string): Effect.Effect<CheckpointState, StateDecodeError> =>
   Effect.suspend(() => {
@@ -80,7 +44,7 @@ const parseState = (table: string, id: string, json: string): Effect.Effect<Chec
     }
     return typeof state === "object" && state !== null && !Array.isArray(state)
       ? Effect.succeed(state as CheckpointState)
-      : Effect.fail(new StateDecodeError({ table, id, cause: new Error(`the JSON is a ${typeof state}, not an object`) }))
+      : Effect.fail(new StateDecodeError({ table, id, cause: new Error(`the JSON is ${JSON.stringify(state)?.slice(0, 40)}, not an object`) }))
   })
 
 const resolveDialect = (sql: SqlClient.SqlClient): Effect.Effect<Dialect, MigrationError> =>
@@ -109,9 +73,6 @@ export const make = Effect.fnUntraced(function*(
   const dialect = yield* resolveDialect(sql)
   yield* runCheckpointMigrations({ dialect, table: options.migrationsTable })
 
-  const refail = (operation: string) => (error: Parameters<ReturnType<typeof refailSqlError>>[0]) =>
-    refailSqlError(dialect, operation)(error)
-
   // MySQL has no INSERT … RETURNING (MariaDB only since 10.5): its driver reports the new id in the result header.
   const insertReturningId = sql.onDialectOrElse({
     mysql: () => (table: string, row: Record<string, unknown>) =>
@@ -127,118 +88,89 @@ export const make = Effect.fnUntraced(function*(
   })
 
   const columnList = (columns: ReadonlyArray<string>) => sql.csv(columns.map((column) => sql`${sql(column)}`))
-  const agentListColumns = columnList(AGENT_LIST_COLUMNS)
-  const agentColumns = columnList([...AGENT_LIST_COLUMNS, "state"])
-  const appListColumns = columnList(APP_LIST_COLUMNS)
-  const appColumns = columnList([...APP_LIST_COLUMNS, "state"])
   const newestFirst = sql`ORDER BY ${sql("createdAt")} DESC, ${sql("id")} DESC`
 
-  const decodeAgentRow = Schema.decodeUnknown(AgentCheckpointRow)
-  const decodeAppRow = Schema.decodeUnknown(AppCheckpointRow)
-  const decodeAgentList = Schema.decodeUnknown(Schema.Array(AgentListRow))
-  const decodeAppList = Schema.decodeUnknown(Schema.Array(AppListRow))
-  const validateAgentCheckpoint = decodeInput(NamedAgentCheckpoint, "NamedAgentCheckpoint")
-  const validateAppCheckpoint = decodeInput(AppSessionCheckpoint, "AppSessionCheckpoint")
+  /** Store, retrieve, list and latest for one table, written once for both. */
+  const tableAccess = <
+    Input extends { readonly state: CheckpointState },
+    ListRow extends { readonly id: string },
+    Row extends ListRow & { readonly state: string },
+    ListRowEncoded,
+    RowEncoded
+  >(table: CheckpointTable<Input, ListRow, Row, ListRowEncoded, RowEncoded>) => {
+    const tableName = sql(table.name)
+    const listColumns = columnList(table.listColumns)
+    const rowColumns = columnList([...table.listColumns, "state"])
+    const validate = decodeInput(table.input, table.inputName)
+    const decodeRow = Schema.decodeUnknown(table.row)
+    const decodeList = Schema.decodeUnknown(Schema.Array(table.listRow))
 
-  // A row that does not have the shape the table was created with (a NULL, a column of another type) was written
-  // or changed outside this library.
-  const unexpectedRow = (operation: string) => (cause: ParseResult.ParseError) =>
-    new StorageQueryError({ dialect, operation, code: "UNEXPECTED_ROW", cause })
+    const failed = (operation: string) => (error: SqlError) => refailSqlError(dialect, operation)(error)
+    // A row without the shape its table was created with (a NULL, a column of another type) was written or changed
+    // outside this library.
+    const unexpectedRow = (operation: string) => (cause: ParseResult.ParseError) =>
+      new StorageQueryError({ dialect, operation, code: "UNEXPECTED_ROW", cause })
 
-  const toStoredAgent = (row: typeof AgentCheckpointRow.Type) =>
-    Effect.map(parseState(AGENT_TABLE, row.id, row.state), (state): StoredAgentCheckpoint => ({ ...row, state }))
-  const toStoredApp = (row: typeof AppCheckpointRow.Type) =>
-    Effect.map(parseState(APP_TABLE, row.id, row.state), (state): StoredAppCheckpoint => ({ ...row, state }))
-
-  const firstAgentRow = (rows: ReadonlyArray<unknown>, operation: string) =>
-    rows.length === 0
-      ? Effect.succeed(Option.none<StoredAgentCheckpoint>())
-      : decodeAgentRow(rows[0]).pipe(
+    const firstStored = (rows: ReadonlyArray<unknown>, operation: string) => {
+      if (rows.length === 0) return Effect.succeed(Option.none<Omit<Row, "state"> & { readonly state: CheckpointState }>())
+      return decodeRow(rows[0]).pipe(
         Effect.mapError(unexpectedRow(operation)),
-        Effect.flatMap(toStoredAgent),
-        Effect.map(Option.some)
+        Effect.flatMap((row) => Effect.map(parseState(table.name, row.id, row.state), (state) => Option.some({ ...row, state })))
       )
-  const firstAppRow = (rows: ReadonlyArray<unknown>, operation: string) =>
-    rows.length === 0
-      ? Effect.succeed(Option.none<StoredAppCheckpoint>())
-      : decodeAppRow(rows[0]).pipe(
-        Effect.mapError(unexpectedRow(operation)),
-        Effect.flatMap(toStoredApp),
-        Effect.map(Option.some)
-      )
+    }
 
-  const storeAgentCheckpoint = Effect.fn("CheckpointStorage.storeAgentCheckpoint")(function*(input: NamedAgentCheckpoint) {
-    const checkpoint = yield* validateAgentCheckpoint(input)
-    const state = yield* encodeState(checkpoint.state)
-    return yield* insertReturningId(AGENT_TABLE, {
-      sessionId: checkpoint.sessionId,
-      agentId: checkpoint.agentId,
-      name: checkpoint.name,
-      agentType: checkpoint.agentType,
-      state,
-      createdAt: checkpoint.createdAt
-    }).pipe(Effect.mapError(refail("storeAgentCheckpoint")))
-  })
+    return {
+      store: (operation: string, input: Input) =>
+        Effect.gen(function*() {
+          const checkpoint = yield* validate(input)
+          const state = yield* encodeState(checkpoint.state)
+          const row: Record<string, unknown> = {}
+          for (const column of table.inputColumns) row[column] = column === "state" ? state : checkpoint[column]
+          return yield* insertReturningId(table.name, row).pipe(Effect.mapError(failed(operation)))
+        }),
+      retrieve: (operation: string, id: string) =>
+        Option.match(parseCheckpointId(id), {
+          onNone: () => Effect.succeed(Option.none()),
+          onSome: (rowId) =>
+            sql`SELECT ${rowColumns} FROM ${tableName} WHERE ${sql("id")} = ${rowId}`.pipe(
+              Effect.mapError(failed(operation)),
+              Effect.flatMap((rows) => firstStored(rows, operation))
+            )
+        }),
+      latest: (operation: string) =>
+        sql`SELECT ${rowColumns} FROM ${tableName} ${newestFirst} LIMIT 1`.pipe(
+          Effect.mapError(failed(operation)),
+          Effect.flatMap((rows) => firstStored(rows, operation))
+        ),
+      list: (operation: string) =>
+        sql`SELECT ${listColumns} FROM ${tableName} ${newestFirst}`.pipe(
+          Effect.mapError(failed(operation)),
+          Effect.flatMap((rows) => Effect.mapError(decodeList(rows), unexpectedRow(operation)))
+        )
+    }
+  }
 
-  const retrieveAgentCheckpoint = Effect.fn("CheckpointStorage.retrieveAgentCheckpoint")(function*(id: string) {
-    const rowId = parseCheckpointId(id)
-    if (Option.isNone(rowId)) return Option.none()
-    const rows = yield* sql`SELECT ${agentColumns} FROM ${sql(AGENT_TABLE)} WHERE ${sql("id")} = ${rowId.value}`.pipe(
-      Effect.mapError(refail("retrieveAgentCheckpoint"))
-    )
-    return yield* firstAgentRow(rows, "retrieveAgentCheckpoint")
-  })
-
-  const listAgentCheckpoints = Effect.fn("CheckpointStorage.listAgentCheckpoints")(function*() {
-    const rows = yield* sql`SELECT ${agentListColumns} FROM ${sql(AGENT_TABLE)} ${newestFirst}`.pipe(
-      Effect.mapError(refail("listAgentCheckpoints"))
-    )
-    return yield* decodeAgentList(rows).pipe(Effect.mapError(unexpectedRow("listAgentCheckpoints")))
-  })
-
-  const storeAppCheckpoint = Effect.fn("CheckpointStorage.storeAppCheckpoint")(function*(input: AppSessionCheckpoint) {
-    const checkpoint = yield* validateAppCheckpoint(input)
-    const state = yield* encodeState(checkpoint.state)
-    return yield* insertReturningId(APP_TABLE, {
-      sessionId: checkpoint.sessionId,
-      hostname: checkpoint.hostname,
-      projectDirectory: checkpoint.projectDirectory,
-      state,
-      createdAt: checkpoint.createdAt
-    }).pipe(Effect.mapError(refail("storeAppCheckpoint")))
-  })
-
-  const retrieveAppCheckpoint = Effect.fn("CheckpointStorage.retrieveAppCheckpoint")(function*(id: string) {
-    const rowId = parseCheckpointId(id)
-    if (Option.isNone(rowId)) return Option.none()
-    const rows = yield* sql`SELECT ${appColumns} FROM ${sql(APP_TABLE)} WHERE ${sql("id")} = ${rowId.value}`.pipe(
-      Effect.mapError(refail("retrieveAppCheckpoint"))
-    )
-    return yield* firstAppRow(rows, "retrieveAppCheckpoint")
-  })
-
-  const listAppCheckpoints = Effect.fn("CheckpointStorage.listAppCheckpoints")(function*() {
-    const rows = yield* sql`SELECT ${appListColumns} FROM ${sql(APP_TABLE)} ${newestFirst}`.pipe(
-      Effect.mapError(refail("listAppCheckpoints"))
-    )
-    return yield* decodeAppList(rows).pipe(Effect.mapError(unexpectedRow("listAppCheckpoints")))
-  })
-
-  const retrieveLatestAppCheckpoint = Effect.fn("CheckpointStorage.retrieveLatestAppCheckpoint")(function*() {
-    const rows = yield* sql`SELECT ${appColumns} FROM ${sql(APP_TABLE)} ${newestFirst} LIMIT 1`.pipe(
-      Effect.mapError(refail("retrieveLatestAppCheckpoint"))
-    )
-    return yield* firstAppRow(rows, "retrieveLatestAppCheckpoint")
-  })
+  const agents = tableAccess(agentCheckpoints)
+  const apps = tableAccess(appCheckpoints)
 
   return CheckpointStorage.of({
-    storeAgentCheckpoint,
-    retrieveAgentCheckpoint,
-    listAgentCheckpoints,
-    storeAppCheckpoint,
-    retrieveAppCheckpoint,
-    listAppCheckpoints,
-    retrieveLatestAppCheckpoint
+    storeAgentCheckpoint: Effect.fn("CheckpointStorage.storeAgentCheckpoint")((checkpoint) =>
+      agents.store("storeAgentCheckpoint", checkpoint)
+    ),
+    retrieveAgentCheckpoint: Effect.fn("CheckpointStorage.retrieveAgentCheckpoint")((id) =>
+      agents.retrieve("retrieveAgentCheckpoint", id)
+    ),
+    listAgentCheckpoints: Effect.fn("CheckpointStorage.listAgentCheckpoints")(() => agents.list("listAgentCheckpoints")),
+    storeAppCheckpoint: Effect.fn("CheckpointStorage.storeAppCheckpoint")((checkpoint) =>
+      apps.store("storeAppCheckpoint", checkpoint)
+    ),
+    retrieveAppCheckpoint: Effect.fn("CheckpointStorage.retrieveAppCheckpoint")((id) =>
+      apps.retrieve("retrieveAppCheckpoint", id)
+    ),
+    listAppCheckpoints: Effect.fn("CheckpointStorage.listAppCheckpoints")(() => apps.list("listAppCheckpoints")),
+    retrieveLatestAppCheckpoint: Effect.fn("CheckpointStorage.retrieveLatestAppCheckpoint")(() =>
+      apps.latest("retrieveLatestAppCheckpoint")
+    )
   })
 })
 

@@ -3,7 +3,9 @@
  *
  * @since 0.1.0
  */
+import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqliteClientConfig } from "@effect/sql-sqlite-node/SqliteClient"
+import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -31,28 +33,46 @@ export interface SqliteStorageOptions
   readonly migrationsFolder?: string | undefined
 }
 
-/** @internal */
-export const SqliteLayerConfig = Schema.Struct({
-  ...SqliteStorageConfig.fields,
-  type: Schema.optionalWith(Schema.Literal("sqlite"), { exact: true })
-})
-
-/** @internal */
-export const validateSqliteOptions = decodeInputEither(SqliteLayerConfig, "SqliteStorageConfig")
+const validate = decodeInputEither(
+  Schema.Struct({
+    ...SqliteStorageConfig.fields,
+    type: Schema.optionalWith(Schema.Literal("sqlite"), { exact: true })
+  }),
+  "SqliteStorageConfig"
+)
 
 /**
- * Splits the options into the client's own and ours.
+ * What both SQLite layers do: validate, load the client, open the file with the session settings, migrate.
  *
  * @internal
  */
-export const sqliteClientOptions = (options: SqliteStorageOptions) => {
-  const { busyTimeout, databasePath, disableWAL, migrationsFolder: _, migrationsTable, type: __, ...client } = options
-  return {
-    client: { ...client, filename: databasePath, disableWAL: true },
-    session: { busyTimeout, disableWAL },
-    storage: { migrationsTable }
+export const sqliteStorage = (
+  options: SqliteStorageOptions,
+  driver: {
+    readonly packageName: string
+    readonly load: () => Promise<{
+      readonly SqliteClient: {
+        readonly layer: (config: SqliteClientConfig) => Layer.Layer<SqlClient.SqlClient, ConfigError.ConfigError>
+      }
+    }>
   }
-}
+): Layer.Layer<CheckpointStorage, StorageLayerError> =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const valid = validate(options)
+    if (Either.isLeft(valid)) return yield* valid.left
+    const { SqliteClient } = yield* importDriver("sqlite", driver.packageName, driver.load)
+    const { busyTimeout, databasePath, disableWAL, migrationsFolder: _, migrationsTable, type: __, ...client } = options
+    return storageOverClient({
+      dialect: "sqlite",
+      target: databasePath,
+      // WAL is switched on by layerSqliteSession, after the busy timeout is set.
+      client: Layer.provideMerge(
+        layerSqliteSession({ busyTimeout, disableWAL }),
+        SqliteClient.layer({ ...client, filename: databasePath, disableWAL: true })
+      ),
+      storage: { migrationsTable }
+    })
+  }))
 
 /**
  * CheckpointStorage on a SQLite file, through better-sqlite3 (Node.js). WAL and a 5 s busy timeout by default, so
@@ -68,15 +88,4 @@ export const sqliteClientOptions = (options: SqliteStorageOptions) => {
  * @since 0.1.0
  */
 export const layerSqliteNode = (options: SqliteStorageOptions): Layer.Layer<CheckpointStorage, StorageLayerError> =>
-  Layer.unwrapEffect(Effect.gen(function*() {
-    const valid = validateSqliteOptions(options)
-    if (Either.isLeft(valid)) return yield* valid.left
-    const { SqliteClient } = yield* importDriver("sqlite", "@effect/sql-sqlite-node", () => import("@effect/sql-sqlite-node"))
-    const { client, session, storage } = sqliteClientOptions(options)
-    return storageOverClient({
-      dialect: "sqlite",
-      target: options.databasePath,
-      client: Layer.provideMerge(layerSqliteSession(session), SqliteClient.layer(client)),
-      storage
-    })
-  }))
+  sqliteStorage(options, { packageName: "@effect/sql-sqlite-node", load: () => import("@effect/sql-sqlite-node") })
