@@ -4,7 +4,8 @@
  */
 import { describe, expect, it, layer } from "@effect/vitest"
 import type * as SqlClient from "@effect/sql/SqlClient"
-import { Effect, Layer, Option } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
+import * as ChildProcess from "node:child_process"
 import {
   type AppSessionCheckpoint,
   CheckpointStorage,
@@ -112,7 +113,7 @@ const withStorage = (target: TestTarget) =>
 const buildStorage = Effect.gen(function*() {
   const db = yield* TestDatabase
   const context = yield* Layer.build(db.storage())
-  return context.unsafeMap.get(CheckpointStorage.key) as CheckpointStorage["Type"]
+  return Context.get(context, CheckpointStorage)
 })
 
 const largeState = (bytes: number) => {
@@ -429,6 +430,67 @@ export const checkpointStorageSuite = (target: TestTarget) => {
           }).pipe(Effect.scoped), 30_000)
       }
     })
+
+    if (target.dialect === "sqlite") {
+      layer(withStorage(target), { timeout: 60_000 })("one SQLite file shared by several processes", (it) => {
+        it.effect("is in WAL mode", () =>
+          Effect.gen(function*() {
+            const db = yield* TestDatabase
+            const rows = yield* db.withSql((sql) => sql<{ readonly journal_mode: string }>`PRAGMA journal_mode`)
+            expect(rows).toEqual([{ journal_mode: "wal" }])
+          }))
+
+        it.effect("waits for another process's write lock instead of failing with 'database is locked'", () =>
+          Effect.gen(function*() {
+            const storage = yield* CheckpointStorage
+            const db = yield* TestDatabase
+            if (db.config.type !== "sqlite" || target.lockHolder === undefined) {
+              return yield* Effect.dieMessage("a SQLite target needs a lockHolder")
+            }
+            const [command, args] = target.lockHolder(db.config.databasePath, 700)
+            const otherProcess = ChildProcess.spawn(command, args, { cwd: process.cwd(), stdio: ["ignore", "pipe", "inherit"] })
+            const exited = new Promise<number | null>((resolve) => otherProcess.on("exit", resolve))
+            yield* Effect.async<void>((resume) => {
+              otherProcess.stdout.on("data", (chunk: Buffer) => {
+                if (chunk.toString().includes("locked")) resume(Effect.void)
+              })
+            })
+            const id = yield* storage.storeAppCheckpoint(appCheckpoint({ sessionId: "waited" }))
+            expect(yield* Effect.promise(() => exited)).toBe(0)
+            const sessions = (yield* storage.listAppCheckpoints()).map((item) => item.sessionId).sort()
+            expect(sessions).toEqual(["other-process", "waited"])
+            expect(Option.isSome(yield* storage.retrieveAppCheckpoint(id))).toBe(true)
+          }), { timeout: 30_000 })
+      })
+    } else {
+      layer(withStorage(target), { timeout: 60_000 })("a server that drops its connections", (it) => {
+        it.effect("does not need a restart: the next operations reconnect, and any failure is a StorageConnectionError", () =>
+          Effect.gen(function*() {
+            const storage = yield* CheckpointStorage
+            const db = yield* TestDatabase
+            const id = yield* storage.storeAgentCheckpoint(agentCheckpoint())
+            yield* db.withSql((sql) =>
+              sql.onDialectOrElse({
+                pg: () =>
+                  sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid()`.pipe(Effect.asVoid),
+                orElse: () =>
+                  sql<{ readonly ID: number }>`SELECT ID FROM information_schema.PROCESSLIST
+WHERE DB = DATABASE() AND ID <> CONNECTION_ID()`.pipe(
+                    Effect.flatMap((rows) => Effect.forEach(rows, (row) => sql.unsafe(`KILL CONNECTION ${Number(row.ID)}`))),
+                    Effect.asVoid
+                  )
+              })
+            )
+            const attempts = yield* Effect.forEach([1, 2, 3], () => Effect.either(storage.retrieveAgentCheckpoint(id)))
+            for (const attempt of attempts) {
+              if (attempt._tag === "Left") expect(attempt.left._tag).toBe("StorageConnectionError")
+            }
+            expect(attempts.at(-1)?._tag).toBe("Right")
+            expect(Option.isSome(yield* storage.retrieveAgentCheckpoint(id))).toBe(true)
+          }))
+      })
+    }
 
     layer(target.freshDatabase, { timeout: 120_000 })("migrations", (it) => {
       it.effect("create the tables, the list indexes and the migration records on an empty database", () =>

@@ -27,6 +27,10 @@ export interface TestTarget {
   readonly freshDatabase: Layer.Layer<TestDatabase, unknown>
   /** Configs that cannot connect (a closed port, a wrong password, a missing file), with the secret they hold. */
   readonly unreachable: ReadonlyArray<{ readonly label: string; readonly config: StorageConfig; readonly secret?: string }>
+  /** SQLite only: a command that runs another process which holds the file's write lock for `millis`, printing
+   * "locked" once it has it. (The SQLite drivers wait for a lock synchronously, so the other writer must be another
+   * process, as it is in real use.) */
+  readonly lockHolder?: (databasePath: string, millis: number) => readonly [command: string, args: ReadonlyArray<string>]
 }
 
 export const randomSuffix = (): string => `${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 10)}`

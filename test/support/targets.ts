@@ -130,10 +130,21 @@ const temporaryDirectory = Effect.acquireRelease(
 const sqliteTarget = (
   name: string,
   storage: (options: SqliteStorageOptions) => Layer.Layer<CheckpointStorage, StorageLayerError>,
-  rawClient: (filename: string) => Layer.Layer<SqlClient.SqlClient, unknown>
+  rawClient: (filename: string) => Layer.Layer<SqlClient.SqlClient, unknown>,
+  openDatabase: string
 ): TestTarget => ({
   name,
   dialect: "sqlite",
+  lockHolder: (databasePath, millis) => [process.execPath, ["-e", `
+${openDatabase}
+const db = openDatabase(${JSON.stringify(databasePath)})
+db.exec("BEGIN IMMEDIATE")
+db.exec("INSERT INTO \\"AppCheckpoints\\" (\\"sessionId\\", \\"hostname\\", \\"projectDirectory\\", \\"state\\", \\"createdAt\\") VALUES ('other-process', 'h', '/', '{}', 1)")
+console.log("locked")
+Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${millis})
+db.exec("COMMIT")
+db.close()
+`]],
   freshDatabase: Layer.scoped(
     TestDatabase,
     Effect.gen(function*() {
@@ -153,14 +164,24 @@ const sqliteTarget = (
   ]
 })
 
-export const sqliteNode = sqliteTarget("SQLite (better-sqlite3)", layerSqliteNode, (filename) =>
-  Layer.unwrapEffect(Effect.promise(async () => {
-    const { SqliteClient } = await import("@effect/sql-sqlite-node")
-    return Layer.provideMerge(layerSqliteSession({}), SqliteClient.layer({ filename }))
-  })))
+export const sqliteNode = sqliteTarget(
+  "SQLite (better-sqlite3)",
+  layerSqliteNode,
+  (filename) =>
+    Layer.unwrapEffect(Effect.promise(async () => {
+      const { SqliteClient } = await import("@effect/sql-sqlite-node")
+      return Layer.provideMerge(layerSqliteSession({}), SqliteClient.layer({ filename }))
+    })),
+  `const Database = require("better-sqlite3"); const openDatabase = (path) => new Database(path)`
+)
 
-export const sqliteBun = sqliteTarget("SQLite (bun:sqlite)", layerSqliteBun, (filename) =>
-  Layer.unwrapEffect(Effect.promise(async () => {
-    const { SqliteClient } = await import("@effect/sql-sqlite-bun")
-    return Layer.provideMerge(layerSqliteSession({}), SqliteClient.layer({ filename }))
-  })))
+export const sqliteBun = sqliteTarget(
+  "SQLite (bun:sqlite)",
+  layerSqliteBun,
+  (filename) =>
+    Layer.unwrapEffect(Effect.promise(async () => {
+      const { SqliteClient } = await import("@effect/sql-sqlite-bun")
+      return Layer.provideMerge(layerSqliteSession({}), SqliteClient.layer({ filename }))
+    })),
+  `const { Database } = require("bun:sqlite"); const openDatabase = (path) => new Database(path)`
+)
