@@ -6,8 +6,8 @@ const isBun = typeof process.versions.bun === "string"
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    exclude: [...configDefaults.exclude, isBun ? "test/**/*.node.test.ts" : "test/**/*.bun.test.ts"],
+    include: ["test/**/*.test.{ts,js}"],
+    exclude: [...configDefaults.exclude, isBun ? "test/**/*.node.test.{ts,js}" : "test/**/*.bun.test.{ts,js}"],
     testTimeout: 60_000,
     hookTimeout: 120_000
   }

@@ -22,3 +22,12 @@ export { layerSqliteBun } from "./layers/SqliteBun.js"
 export { layerSqliteNode, type SqliteStorageOptions } from "./layers/SqliteNode.js"
 export { DEFAULT_BUSY_TIMEOUT, type SqliteSessionOptions } from "./layers/SqliteSession.js"
 export type { StorageLayerError } from "./internal/clientLayer.js"
+
+export { CheckpointStoragePromise } from "./facade/CheckpointStoragePromise.js"
+export { MySQLStorage, PostgresStorage, SQLiteStorage } from "./facade/StorageClasses.js"
+export type {
+  AgentCheckpointStorage,
+  AppCheckpointStorage,
+  MaybePromise,
+  TokenRingService
+} from "./facade/TokenRing.js"

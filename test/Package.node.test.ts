@@ -15,19 +15,26 @@ const projectRoot = Path.resolve(import.meta.dirname, "..")
 
 const run = (command: string, args: ReadonlyArray<string>, cwd: string, env: Record<string, string> = {}) =>
   Effect.sync(() =>
-    ChildProcess.spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, ...env }, timeout: 300_000 })
+    // A process that does not end by itself within the timeout (a connection left open) fails the test.
+    ChildProcess.spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, ...env }, timeout: 120_000 })
   ).pipe(
     Effect.tap((result) => {
       if (result.status !== 0) {
-        return Effect.dieMessage(`${command} ${args.join(" ")} exited ${result.status}:\n${result.stdout}\n${result.stderr}`)
+        return Effect.dieMessage(`${command} ${args.join(" ")} exited ${result.status} ${result.signal ?? ""}:\n${result.stdout}\n${result.stderr}`)
       }
       return Effect.void
     }),
     Effect.map((result) => result.stdout)
   )
 
+// A Token Ring app as a plain .mjs: the Effect API, the Promise facade, and the plugin (with a stand-in for the
+// @tokenring-ai/checkpoint package, which is not on the npm registry). It never calls process.exit: stop() must
+// release everything for the process to end.
 const consumerScript = `
-import { CheckpointStorage, layerMysql, layerPostgres, StorageConnectionError } from "effect-checkpoint-storage"
+import { CheckpointStorage, layerMysql, layerPostgres, PostgresStorage, StorageConnectionError } from "effect-checkpoint-storage"
+import plugin from "effect-checkpoint-storage/plugin"
+import AgentCheckpointService from "@tokenring-ai/checkpoint/AgentCheckpointService"
+import AppCheckpointService from "@tokenring-ai/checkpoint/AppCheckpointService"
 import { Effect, Layer, Option } from "effect"
 
 const program = Effect.gen(function*() {
@@ -39,14 +46,43 @@ const program = Effect.gen(function*() {
   const retrieved = yield* storage.retrieveAgentCheckpoint(id)
   return Option.getOrThrow(retrieved).state
 })
-
 const state = await Effect.runPromise(program.pipe(Effect.provide(layerPostgres({ connectionString: process.env.DATABASE_URL }))))
 const mysql = await Effect.runPromise(Effect.flip(Effect.scoped(Layer.build(layerMysql({ connectionString: "mysql://root@127.0.0.1:3306/test" })))))
-console.log(JSON.stringify({ state, mysqlError: { tag: mysql._tag, code: mysql.code, isTyped: mysql instanceof StorageConnectionError } }))
+
+const facade = new PostgresStorage({ type: "postgres", connectionString: process.env.DATABASE_URL })
+await facade.start()
+const appId = await facade.storeAppCheckpoint({ sessionId: "s", hostname: "h", projectDirectory: "/p", state: { a: 1 }, createdAt: 5 })
+const latest = await facade.retrieveLatestAppCheckpoint()
+await facade.stop()
+
+const services = []
+const app = { services: {
+  register: (service) => services.push(service),
+  waitForItemByType: (type, callback) => { for (const service of [new AgentCheckpointService(), new AppCheckpointService()]) if (service instanceof type) callback(service) }
+} }
+const config = plugin.config.parse({ drizzleStorage: { type: "postgres", connectionString: process.env.DATABASE_URL } })
+await plugin.install(app, config)
+const fromPlugin = services[0]
+await fromPlugin.start()
+const pluginList = await fromPlugin.listAppCheckpoints()
+await fromPlugin.stop()
+
+console.log(JSON.stringify({
+  state,
+  mysqlError: { tag: mysql._tag, code: mysql.code, isTyped: mysql instanceof StorageConnectionError },
+  facade: { name: facade.name, latestId: latest?.id === appId },
+  plugin: { name: plugin.name, registered: fromPlugin?.name, providers: AgentCheckpointService.received + AppCheckpointService.received, listed: pluginList.length }
+}))
+`
+
+const fakeCheckpointService = (name: string) => `export default class ${name} {
+  static received = 0
+  setCheckpointProvider(provider) { ${name}.received += provider && typeof provider.storeAgentCheckpoint === "function" ? 1 : 0 }
+}
 `
 
 layer(postgres.freshDatabase, { timeout: 600_000 })("the npm package", (it) => {
-  it.effect("installs from npm pack into a fresh folder and works from a plain .mjs with only the pg driver", () =>
+  it.effect("installs from npm pack into a fresh folder; a plain .mjs with only the pg driver uses the API, the facade and the plugin, and exits by itself", () =>
     Effect.gen(function*() {
       const db = yield* TestDatabase
       if (db.config.type !== "postgres") return yield* Effect.dieMessage("expected a PostgreSQL test database")
@@ -60,14 +96,43 @@ layer(postgres.freshDatabase, { timeout: 600_000 })("the npm package", (it) => {
       Fs.mkdirSync(consumer)
       Fs.writeFileSync(Path.join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }))
       Fs.writeFileSync(Path.join(consumer, "main.mjs"), consumerScript)
+      const fakeCheckpoint = Path.join(directory, "tokenring-checkpoint")
+      Fs.mkdirSync(fakeCheckpoint)
+      Fs.writeFileSync(
+        Path.join(fakeCheckpoint, "package.json"),
+        JSON.stringify({
+          name: "@tokenring-ai/checkpoint",
+          version: "0.0.0-stand-in",
+          type: "module",
+          exports: {
+            "./AgentCheckpointService": "./AgentCheckpointService.js",
+            "./AppCheckpointService": "./AppCheckpointService.js"
+          }
+        })
+      )
+      for (const service of ["AgentCheckpointService", "AppCheckpointService"]) {
+        Fs.writeFileSync(Path.join(fakeCheckpoint, `${service}.js`), fakeCheckpointService(service))
+      }
       const { version } = JSON.parse(Fs.readFileSync(Path.join(projectRoot, "node_modules/@effect/sql-pg/package.json"), "utf8"))
-      yield* run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball, `@effect/sql-pg@${version}`], consumer)
+      const zodVersion = JSON.parse(Fs.readFileSync(Path.join(projectRoot, "node_modules/zod/package.json"), "utf8")).version
+      yield* run("npm", [
+        "install",
+        "--prefer-offline",
+        "--no-audit",
+        "--no-fund",
+        tarball,
+        `@effect/sql-pg@${version}`,
+        `zod@${zodVersion}`,
+        fakeCheckpoint
+      ], consumer)
       expect(Fs.existsSync(Path.join(consumer, "node_modules/@effect/sql-mysql2"))).toBe(false)
       expect(Fs.existsSync(Path.join(consumer, "node_modules/@effect/sql-sqlite-node"))).toBe(false)
       const output = yield* run("node", ["main.mjs"], consumer, { DATABASE_URL: String(db.config.connectionString) })
       expect(JSON.parse(output.trim().split("\n").pop()!)).toEqual({
         state: { messages: ["Hello"], count: 1 },
-        mysqlError: { tag: "StorageConnectionError", code: "DRIVER_NOT_AVAILABLE", isTyped: true }
+        mysqlError: { tag: "StorageConnectionError", code: "DRIVER_NOT_AVAILABLE", isTyped: true },
+        facade: { name: "PostgresStorage", latestId: true },
+        plugin: { name: "effect-checkpoint-storage", registered: "PostgresStorage", providers: 2, listed: 1 }
       })
     }).pipe(Effect.scoped))
 })

@@ -1,0 +1,192 @@
+/**
+ * The Promise facade (SQLiteStorage, MySQLStorage, PostgresStorage) as Token Ring uses it, on every database of
+ * this runtime.
+ */
+import { Effect } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import {
+  type CheckpointStoragePromise,
+  MySQLStorage,
+  PostgresStorage,
+  SQLiteStorage,
+  type StorageConfig
+} from "../src/index.js"
+import { provision, runtimeTargets } from "./support/provision.js"
+import type { TestDatabaseService } from "./support/TestDatabase.js"
+
+const storageFor = (config: StorageConfig): CheckpointStoragePromise => {
+  switch (config.type) {
+    case "sqlite":
+      return new SQLiteStorage(config)
+    case "mysql":
+      return new MySQLStorage(config)
+    case "postgres":
+      return new PostgresStorage(config)
+  }
+}
+
+const checkpoint = () => ({
+  agentId: "agent-123",
+  sessionId: "session-456",
+  agentType: "coder",
+  name: "session-1",
+  state: { messages: ["Hello"], count: 1 },
+  createdAt: Date.now()
+})
+
+// The connections a storage holds, counted on the server (the test's own inspection connection excluded).
+const openConnections = (db: TestDatabaseService): Promise<number> =>
+  Effect.runPromise(db.withSql((sql) =>
+    sql.onDialectOrElse({
+      pg: () =>
+        sql<{ readonly n: number | string }>`SELECT COUNT(*) AS n FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = '@effect/sql-pg'`,
+      orElse: () =>
+        sql<{ readonly n: number | string }>`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST
+WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND COMMAND <> 'Killed'`
+    })
+  ).pipe(Effect.map((rows) => Number(rows[0]!.n))))
+
+describe("the storage classes, without a database", () => {
+  it("have drizzle-storage's names and descriptions, and display names without the password", () => {
+    const sqlite = new SQLiteStorage({ type: "sqlite", databasePath: "./agent_state.db" })
+    const mysql = new MySQLStorage({ type: "mysql", connectionString: "mysql://user:s3cr3t@localhost:3306/database" })
+    const postgres = new PostgresStorage({
+      type: "postgres",
+      connectionString: "postgres://user:s3cr3t@localhost:5432/database"
+    })
+    expect([sqlite.name, sqlite.description, sqlite.displayName]).toEqual([
+      "SQLiteStorage",
+      "SQLite storage provider",
+      "SQLite (./agent_state.db)"
+    ])
+    expect([mysql.name, mysql.description, mysql.displayName]).toEqual([
+      "MySQLStorage",
+      "MySQL storage provider",
+      "MySQL (mysql://user:***@localhost:3306/database)"
+    ])
+    expect([postgres.name, postgres.description, postgres.displayName]).toEqual([
+      "PostgresStorage",
+      "PostgreSQL storage provider",
+      "Postgres (postgres://user:***@localhost:5432/database)"
+    ])
+    for (const storage of [mysql, postgres]) {
+      expect(JSON.stringify(storage)).not.toContain("s3cr3t")
+      expect(Object.values(storage).join(" ")).not.toContain("s3cr3t")
+    }
+  })
+
+  it("reject start() on a bad config with a CheckpointValidationError that names the field, every time", async () => {
+    const storage = new PostgresStorage({ type: "postgres", connectionString: "s3cr3t-not-a-url" })
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const error = await storage.start().catch((error: unknown) => error)
+      expect(error).toBeInstanceOf(Error)
+      expect(error).toMatchObject({
+        _tag: "CheckpointValidationError",
+        issues: [{ path: "connectionString", message: expect.stringContaining("must be a URL") }]
+      })
+      expect((error as Error).message).not.toContain("s3cr3t")
+    }
+    const sqlite = new SQLiteStorage({ type: "sqlite", databasePath: "" })
+    await expect(sqlite.start()).rejects.toMatchObject({ _tag: "CheckpointValidationError", issues: [{ path: "databasePath" }] })
+  })
+})
+
+for (const target of runtimeTargets) {
+  describe(`${target.name} through the Promise facade`, () => {
+    let database: Awaited<ReturnType<typeof provision>>
+
+    beforeAll(async () => {
+      database = await provision(target)
+    }, 120_000)
+    afterAll(() => database?.release())
+
+    it("starts lazily: a method called before start() works, and start() afterwards is harmless", async () => {
+      const storage = storageFor(database.db.config)
+      const id = await storage.storeAgentCheckpoint(checkpoint())
+      await storage.start()
+      await storage.start()
+      expect((await storage.retrieveAgentCheckpoint(id))?.state).toEqual({ messages: ["Hello"], count: 1 })
+      await storage.stop()
+    })
+
+    it("resolves retrieves of unknown or malformed ids to null", async () => {
+      const storage = storageFor(database.db.config)
+      await storage.start()
+      for (const id of ["999999", "abc", "1 OR 1=1", ""]) {
+        expect(await storage.retrieveAgentCheckpoint(id)).toBeNull()
+        expect(await storage.retrieveAppCheckpoint(id)).toBeNull()
+      }
+      await storage.close()
+    })
+
+    it("rejects a failure with the typed error itself: an Error with its _tag, its fields and a readable message", async () => {
+      const storage = storageFor(database.db.config)
+      const error = await storage.storeAgentCheckpoint({ ...checkpoint(), createdAt: 1.5 }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(Error)
+      expect(error).toMatchObject({ _tag: "CheckpointValidationError", subject: "NamedAgentCheckpoint" })
+      expect((error as Error).message).toBe(
+        "Invalid NamedAgentCheckpoint: createdAt: must be a whole number of milliseconds (a safe integer)"
+      )
+      const circular: Record<string, unknown> = {}
+      circular.self = circular
+      await expect(storage.storeAppCheckpoint({
+        sessionId: "s",
+        hostname: "h",
+        projectDirectory: "/",
+        state: circular,
+        createdAt: 1
+      })).rejects.toMatchObject({ _tag: "StateEncodeError", path: "state.self" })
+      await storage.stop()
+    })
+
+    it("lists and retrieves the latest checkpoint as plain arrays and objects", async () => {
+      const storage = storageFor(database.db.config)
+      const appId = await storage.storeAppCheckpoint({
+        sessionId: "session-latest",
+        hostname: "localhost",
+        projectDirectory: "/home/user/project",
+        state: { files: ["index.ts"] },
+        createdAt: 4_000_000_000_000
+      })
+      const latest = await storage.retrieveLatestAppCheckpoint()
+      expect(latest).toEqual({
+        id: appId,
+        sessionId: "session-latest",
+        hostname: "localhost",
+        projectDirectory: "/home/user/project",
+        state: { files: ["index.ts"] },
+        createdAt: 4_000_000_000_000
+      })
+      const apps = await storage.listAppCheckpoints()
+      expect(Array.isArray(apps)).toBe(true)
+      expect(apps[0]?.id).toBe(appId)
+      expect(Array.isArray(await storage.listAgentCheckpoints())).toBe(true)
+      await storage.stop()
+    })
+
+    if (target.dialect !== "sqlite") {
+      it("releases every connection on stop(), and works again after a new start()", async () => {
+        const storage = storageFor(database.db.config)
+        await storage.start()
+        await Promise.all(Array.from({ length: 8 }, () => storage.listAgentCheckpoints()))
+        expect(await openConnections(database.db)).toBeGreaterThan(0)
+        await storage.stop()
+        expect(await openConnections(database.db)).toBe(0)
+        await storage.start()
+        expect(Array.isArray(await storage.listAgentCheckpoints())).toBe(true)
+        await storage.stop()
+        expect(await openConnections(database.db)).toBe(0)
+      })
+    }
+
+    for (const { config, label } of target.unreachable) {
+      it(`rejects start() for ${label} with a StorageConnectionError`, async () => {
+        const storage = storageFor(config)
+        await expect(storage.start()).rejects.toMatchObject({ _tag: "StorageConnectionError", operation: "connect" })
+        await expect(storage.listAgentCheckpoints()).rejects.toMatchObject({ _tag: "StorageConnectionError" })
+        await storage.stop()
+      }, 30_000)
+    }
+  })
+}
