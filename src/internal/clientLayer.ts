@@ -77,7 +77,7 @@ export const storageOverClient = <E, R>(options: {
   readonly target: string
   readonly client: Layer.Layer<SqlClient.SqlClient, E, R>
   readonly storage?: SqlCheckpointStorageOptions | undefined
-}): Layer.Layer<CheckpointStorage, StorageConnectionError | MigrationError, R> => {
+}): Layer.Layer<CheckpointStorage, StorageLayerError, R> => {
   const client = Layer.catchAllCause(options.client, (cause) =>
     Cause.isInterruptedOnly(cause)
       ? Layer.failCause(cause as Cause.Cause<never>)

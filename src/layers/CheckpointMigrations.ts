@@ -158,6 +158,38 @@ WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table} AND INDEX_NAME = ${nam
     ), { discard: true })
 })
 
+// Each checkpoint records the checkpoint it continues (lineage) and the size of its state (limits, statistics).
+// The size of existing rows is computed once here: bytes of the JSON text, as the store computes it.
+const addLineageAndSize = Effect.gen(function*() {
+  const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+  const columnExists = sql.onDialectOrElse({
+    pg: () => (table: string, column: string) =>
+      sql<{ readonly present: number | string }>`SELECT COUNT(*) AS present FROM information_schema.columns
+WHERE table_schema = current_schema() AND table_name = ${table} AND column_name = ${column}`,
+    mysql: () => (table: string, column: string) =>
+      sql<{ readonly present: number | string }>`SELECT COUNT(*) AS present FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table} AND COLUMN_NAME = ${column}`,
+    orElse: () => (table: string, column: string) =>
+      sql<{ readonly present: number | string }>`SELECT COUNT(*) AS present FROM pragma_table_info(${table})
+WHERE name = ${column}`
+  })
+  const integerType = sql.onDialectOrElse({ sqlite: () => sql.literal("INTEGER"), orElse: () => sql.literal("BIGINT") })
+  const stateBytes = sql.onDialectOrElse({
+    pg: () => sql`octet_length(${sql("state")})`,
+    mysql: () => sql`LENGTH(${sql("state")})`,
+    orElse: () => sql`length(CAST(${sql("state")} AS BLOB))`
+  })
+  for (const table of ["AgentCheckpoints", "AppCheckpoints"]) {
+    for (const column of ["parentId", "sizeBytes"]) {
+      const [row] = yield* columnExists(table, column)
+      if (Number(row?.present ?? 0) === 0) {
+        yield* sql`ALTER TABLE ${sql(table)} ADD COLUMN ${sql(column)} ${integerType} NULL`
+      }
+    }
+    yield* sql`UPDATE ${sql(table)} SET ${sql("sizeBytes")} = ${stateBytes} WHERE ${sql("sizeBytes")} IS NULL`
+  }
+})
+
 /**
  * The migrations, by id. Never edit one that has shipped: add the next.
  *
@@ -165,7 +197,8 @@ WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table} AND INDEX_NAME = ${nam
  */
 export const checkpointMigrations: Record<string, Effect.Effect<void, SqlError, SqlClient.SqlClient>> = {
   "1_checkpoint_tables": Effect.zipRight(createTables, alignMysqlColumnTypes),
-  "2_list_indexes": createListIndexes
+  "2_list_indexes": createListIndexes,
+  "3_lineage_and_size": addLineageAndSize
 }
 
 interface FailedMigration {

@@ -1,12 +1,20 @@
 /**
- * The two checkpoint tables as data: their names, their columns, the input they accept and the rows they return.
- * The SQL implementation is written once over this description.
+ * The two checkpoint tables as data: their names, their columns, the input they accept, the filters they answer
+ * and the rows they return. The SQL implementation is written once over this description.
  *
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
 import { NamedAgentCheckpoint } from "../schema/AgentCheckpoint.js"
 import { AppSessionCheckpoint } from "../schema/AppCheckpoint.js"
+import {
+  AgentCheckpointFilter,
+  AgentCheckpointListOptions,
+  AgentCheckpointSelector,
+  AppCheckpointFilter,
+  AppCheckpointListOptions,
+  AppCheckpointSelector
+} from "../schema/CheckpointQuery.js"
 
 // Drivers return BIGINT as a number (mysql2, SQLite) or as decimal text (node-postgres): read either as a number.
 const BigIntColumn = Schema.Union(
@@ -26,14 +34,31 @@ const IdColumn = Schema.transform(BigIntColumn, Schema.String, {
 })
 
 /**
- * A checkpoint table: its name, the input it stores, and the columns of its list items (everything but `state`).
+ * A BIGINT column as the drivers return it, read as a number.
+ *
+ * @since 0.1.0
+ */
+export const NumberColumn = BigIntColumn
+
+/**
+ * The retention rules that keep the newest N rows per value of a column.
+ *
+ * @since 0.1.0
+ */
+export type KeepLastRule = "keepLastPerSession" | "keepLastPerAgent"
+
+/**
+ * A checkpoint table: its name, the input it stores, its filters and the columns of its list items.
  *
  * @since 0.1.0
  */
 export interface CheckpointTable<
-  Input extends { readonly state: object },
-  ListRow extends { readonly id: string },
+  Input extends { readonly state: object; readonly parentId?: string | undefined },
+  ListRow extends { readonly id: string; readonly createdAt: number },
   Row extends ListRow & { readonly state: string },
+  Filter,
+  ListOptions extends Filter,
+  Selector,
   ListRowEncoded = unknown,
   RowEncoded = unknown
 > {
@@ -41,26 +66,42 @@ export interface CheckpointTable<
   /** The schema of a caller's input; its name is the `subject` of validation errors. */
   readonly input: Schema.Schema<Input, Input>
   readonly inputName: string
-  /** The columns written from the input, in order (all but `id`, which the database assigns). */
+  /** The columns written from the input (`state`, `parentId` and `sizeBytes` are written by the storage). */
   readonly inputColumns: ReadonlyArray<Extract<keyof Input, string>>
   /** The columns of a list item, in order. */
   readonly listColumns: ReadonlyArray<string>
   /** A list row as the database returns it. Read without the input limits: a row written by drizzle-storage may
-   * hold an empty or a long identifier. */
+   * hold an empty or a long identifier. A NULL parentId is left out. */
   readonly listRow: Schema.Schema<ListRow, ListRowEncoded>
   /** A full row: the list row and the state, still JSON text. */
   readonly row: Schema.Schema<Row, RowEncoded>
+  /** The columns a filter may match exactly. */
+  readonly filterColumns: ReadonlyArray<Extract<keyof Filter, string>>
+  readonly filter: Schema.Schema<Filter, Filter>
+  readonly listOptions: Schema.Schema<ListOptions, ListOptions>
+  /** What erasure by key accepts, and the columns it matches. */
+  readonly selector: Schema.Schema<Selector, Selector>
+  readonly selectorColumns: ReadonlyArray<Extract<keyof Selector, string>>
+  /** The retention rules that apply to this table, each with the column it groups by. */
+  readonly keepLastRules: ReadonlyArray<readonly [KeepLastRule, Extract<keyof Input, string>]>
 }
 
-const storedColumns = { id: IdColumn, createdAt: BigIntColumn }
+const storedColumns = {
+  id: IdColumn,
+  createdAt: BigIntColumn,
+  parentId: Schema.optionalWith(IdColumn, { nullable: true })
+}
 
 const checkpointTable = <
-  Input extends { readonly state: object },
-  ListRow extends { readonly id: string },
+  Input extends { readonly state: object; readonly parentId?: string | undefined },
+  ListRow extends { readonly id: string; readonly createdAt: number },
   Row extends ListRow & { readonly state: string },
+  Filter,
+  ListOptions extends Filter,
+  Selector,
   ListRowEncoded,
   RowEncoded
->(table: CheckpointTable<Input, ListRow, Row, ListRowEncoded, RowEncoded>) => table
+>(table: CheckpointTable<Input, ListRow, Row, Filter, ListOptions, Selector, ListRowEncoded, RowEncoded>) => table
 
 const AgentListRow = Schema.Struct({
   ...storedColumns,
@@ -77,10 +118,16 @@ export const agentCheckpoints = checkpointTable({
   name: "AgentCheckpoints",
   input: NamedAgentCheckpoint,
   inputName: "NamedAgentCheckpoint",
-  inputColumns: ["sessionId", "agentId", "name", "agentType", "state", "createdAt"],
-  listColumns: ["id", "sessionId", "agentId", "agentType", "name", "createdAt"],
+  inputColumns: ["sessionId", "agentId", "name", "agentType", "createdAt"],
+  listColumns: ["id", "sessionId", "agentId", "agentType", "name", "createdAt", "parentId"],
   listRow: AgentListRow,
-  row: Schema.Struct({ ...AgentListRow.fields, state: Schema.String })
+  row: Schema.Struct({ ...AgentListRow.fields, state: Schema.String }),
+  filterColumns: ["sessionId", "agentId", "agentType"],
+  filter: AgentCheckpointFilter,
+  listOptions: AgentCheckpointListOptions,
+  selector: AgentCheckpointSelector,
+  selectorColumns: ["sessionId", "agentId"],
+  keepLastRules: [["keepLastPerSession", "sessionId"], ["keepLastPerAgent", "agentId"]]
 })
 
 const AppListRow = Schema.Struct({
@@ -97,8 +144,14 @@ export const appCheckpoints = checkpointTable({
   name: "AppCheckpoints",
   input: AppSessionCheckpoint,
   inputName: "AppSessionCheckpoint",
-  inputColumns: ["sessionId", "hostname", "projectDirectory", "state", "createdAt"],
-  listColumns: ["id", "sessionId", "hostname", "projectDirectory", "createdAt"],
+  inputColumns: ["sessionId", "hostname", "projectDirectory", "createdAt"],
+  listColumns: ["id", "sessionId", "hostname", "projectDirectory", "createdAt", "parentId"],
   listRow: AppListRow,
-  row: Schema.Struct({ ...AppListRow.fields, state: Schema.String })
+  row: Schema.Struct({ ...AppListRow.fields, state: Schema.String }),
+  filterColumns: ["sessionId", "hostname", "projectDirectory"],
+  filter: AppCheckpointFilter,
+  listOptions: AppCheckpointListOptions,
+  selector: AppCheckpointSelector,
+  selectorColumns: ["sessionId"],
+  keepLastRules: [["keepLastPerSession", "sessionId"]]
 })

@@ -16,7 +16,7 @@ import { decodeInputEither } from "../internal/decodeInput.js"
 import { MysqlStorageConfig } from "../schema/StorageConfig.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
 import { DEFAULT_CONNECT_TIMEOUT } from "./Postgres.js"
-import type { SqlCheckpointStorageOptions } from "./SqlCheckpointStorage.js"
+import { type SqlCheckpointStorageOptions, splitStorageOptions } from "./SqlCheckpointStorage.js"
 
 /**
  * The drizzle-storage MySQL config (`{ type: "mysql", connectionString }`, `type` optional here), plus any
@@ -50,7 +50,7 @@ const queryOptions = (url: URL): Record<string, unknown> =>
 // @effect/sql-mysql2 ignores `poolConfig` (timeouts included) when given a URL, so the URL is split into the client's
 // fields here and every pool option still reaches mysql2.
 const clientConfig = (options: MysqlStorageOptions): MysqlClientConfig => {
-  const { connectTimeout, connectionString, migrationsTable: _, type: __, ...client } = options
+  const [, { connectTimeout, connectionString, type: _, ...client }] = splitStorageOptions(options)
   const url = new URL(connectionStringValue(connectionString))
   const maxConnections = client.maxConnections ?? 10
   return {
@@ -92,6 +92,6 @@ export const layerMysql = (options: MysqlStorageOptions): Layer.Layer<Checkpoint
       dialect: "mysql",
       target: maskConnectionString(options.connectionString),
       client: MysqlClient.layer(clientConfig(options)),
-      storage: { migrationsTable: options.migrationsTable }
+      storage: splitStorageOptions(options)[0]
     })
   }))

@@ -15,7 +15,7 @@ import { connectionStringValue, maskConnectionString } from "../internal/connect
 import { decodeInputEither } from "../internal/decodeInput.js"
 import { PostgresStorageConfig } from "../schema/StorageConfig.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
-import type { SqlCheckpointStorageOptions } from "./SqlCheckpointStorage.js"
+import { type SqlCheckpointStorageOptions, splitStorageOptions } from "./SqlCheckpointStorage.js"
 
 /**
  * How long to wait for a connection (the first one and every one taken from the pool later), unless set.
@@ -62,7 +62,7 @@ export const layerPostgres = (options: PostgresStorageOptions): Layer.Layer<Chec
     const valid = validate(options)
     if (Either.isLeft(valid)) return yield* valid.left
     const { PgClient } = yield* importDriver("pg", "@effect/sql-pg", () => import("@effect/sql-pg"))
-    const { connectionString, migrationsTable, type: _, ...client } = options
+    const [storage, { connectionString, type: _, ...client }] = splitStorageOptions(options)
     return storageOverClient({
       dialect: "pg",
       target: maskConnectionString(connectionString),
@@ -71,6 +71,6 @@ export const layerPostgres = (options: PostgresStorageOptions): Layer.Layer<Chec
         ...client,
         url: Redacted.make(connectionStringValue(connectionString))
       }),
-      storage: { migrationsTable }
+      storage
     })
   }))

@@ -14,7 +14,7 @@ import { type StorageLayerError, importDriver, storageOverClient } from "../inte
 import { decodeInputEither } from "../internal/decodeInput.js"
 import { SqliteStorageConfig } from "../schema/StorageConfig.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
-import type { SqlCheckpointStorageOptions } from "./SqlCheckpointStorage.js"
+import { type SqlCheckpointStorageOptions, splitStorageOptions } from "./SqlCheckpointStorage.js"
 import { layerSqliteSession, type SqliteSessionOptions } from "./SqliteSession.js"
 
 /**
@@ -61,7 +61,8 @@ export const sqliteStorage = (
     const valid = validate(options)
     if (Either.isLeft(valid)) return yield* valid.left
     const { SqliteClient } = yield* importDriver("sqlite", driver.packageName, driver.load)
-    const { busyTimeout, databasePath, disableWAL, migrationsFolder: _, migrationsTable, type: __, ...client } = options
+    const [storage, { busyTimeout, databasePath, disableWAL, migrationsFolder: _, type: __, ...client }] =
+      splitStorageOptions(options)
     return storageOverClient({
       dialect: "sqlite",
       target: databasePath,
@@ -70,7 +71,7 @@ export const sqliteStorage = (
         layerSqliteSession({ busyTimeout, disableWAL }),
         SqliteClient.layer({ ...client, filename: databasePath, disableWAL: true })
       ),
-      storage: { migrationsTable }
+      storage
     })
   }))
 

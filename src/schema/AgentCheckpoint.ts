@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import { CheckpointId, CheckpointName, CheckpointState, CreatedAt, Identifier } from "./CheckpointFields.js"
+import { CheckpointId, ParentId, CheckpointName, CheckpointState, CreatedAt, Identifier } from "./CheckpointFields.js"
 
 /**
  * What a caller stores: one step of an agent's state.
@@ -17,7 +17,9 @@ export const NamedAgentCheckpoint = Schema.Struct({
   agentType: Identifier,
   name: CheckpointName,
   state: CheckpointState,
-  createdAt: CreatedAt
+  createdAt: CreatedAt,
+  /** The checkpoint this one continues (see `fork`). Absent for a checkpoint that starts a history. */
+  parentId: Schema.optional(ParentId)
 }).annotations({ identifier: "NamedAgentCheckpoint" })
 
 /**

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import { CheckpointId, CheckpointState, CreatedAt, Identifier, ProjectDirectory } from "./CheckpointFields.js"
+import { CheckpointId, ParentId, CheckpointState, CreatedAt, Identifier, ProjectDirectory } from "./CheckpointFields.js"
 
 /**
  * What a caller stores: the state of one app session.
@@ -16,7 +16,9 @@ export const AppSessionCheckpoint = Schema.Struct({
   hostname: Identifier,
   projectDirectory: ProjectDirectory,
   state: CheckpointState,
-  createdAt: CreatedAt
+  createdAt: CreatedAt,
+  /** The checkpoint this one continues (see `fork`). Absent for a checkpoint that starts a history. */
+  parentId: Schema.optional(ParentId)
 }).annotations({ identifier: "AppSessionCheckpoint" })
 
 /**

@@ -97,3 +97,13 @@ export type CheckpointState = typeof CheckpointState.Type
  * @since 0.1.0
  */
 export const CheckpointId = Schema.String.pipe(Schema.annotations({ identifier: "CheckpointId" }))
+
+/**
+ * The id of the checkpoint a new one continues (its parent), in the canonical form ids have.
+ *
+ * @since 0.1.0
+ */
+export const ParentId = Schema.String.pipe(
+  Schema.filter((s) => /^[1-9][0-9]{0,15}$/.test(s) || "must be the id of a stored checkpoint"),
+  Schema.annotations({ identifier: "ParentId" })
+)

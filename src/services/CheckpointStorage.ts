@@ -6,6 +6,7 @@
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
+import type * as Stream from "effect/Stream"
 import type {
   AgentCheckpointListItem,
   NamedAgentCheckpoint,
@@ -13,9 +14,26 @@ import type {
 } from "../schema/AgentCheckpoint.js"
 import type { AppSessionCheckpoint, AppSessionListItem, StoredAppCheckpoint } from "../schema/AppCheckpoint.js"
 import type {
+  AgentCheckpointChanges,
+  AgentCheckpointFilter,
+  AgentCheckpointListOptions,
+  AgentCheckpointSelector,
+  AppCheckpointChanges,
+  AppCheckpointFilter,
+  AppCheckpointListOptions,
+  AppCheckpointSelector,
+  CheckpointPage,
+  CheckpointStreamOptions,
+  PruneResult,
+  RetentionPolicy,
+  StorageStatistics
+} from "../schema/CheckpointQuery.js"
+import type {
+  CheckpointNotFoundError,
   CheckpointValidationError,
   StateDecodeError,
   StateEncodeError,
+  StateTooLargeError,
   StorageConnectionError,
   StorageQueryError
 } from "./CheckpointStorageError.js"
@@ -28,11 +46,16 @@ import type {
 export type DatabaseError = StorageConnectionError | StorageQueryError
 
 /**
- * The failures of a store: the input is checked and encoded before anything is written.
+ * The failures of a store: the input is checked, encoded and measured before anything is written.
  *
  * @since 0.1.0
  */
-export type StoreError = CheckpointValidationError | StateEncodeError | DatabaseError
+export type StoreError =
+  | CheckpointValidationError
+  | StateEncodeError
+  | StateTooLargeError
+  | CheckpointNotFoundError
+  | DatabaseError
 
 /**
  * The failures of reading a full checkpoint back.
@@ -42,26 +65,99 @@ export type StoreError = CheckpointValidationError | StateEncodeError | Database
 export type RetrieveError = StateDecodeError | DatabaseError
 
 /**
+ * The failures of a query that takes options.
+ *
+ * @since 0.1.0
+ */
+export type QueryError = CheckpointValidationError | DatabaseError
+
+/**
  * The operations of the storage. Lists are ordered newest first (`createdAt` descending, then `id` descending, so
  * checkpoints created in the same millisecond still have one order) and never read the state column.
  *
  * @since 0.1.0
  */
 export interface CheckpointStorageService {
+  // --- Token Ring's AgentCheckpointStorage ---------------------------------------------------------------------
   /** Stores an agent checkpoint and returns its id. The input is validated first; invalid input writes nothing. */
   readonly storeAgentCheckpoint: (checkpoint: NamedAgentCheckpoint) => Effect.Effect<string, StoreError>
   /** The agent checkpoint with this id, or None (also for ids that cannot exist, such as "abc"). */
   readonly retrieveAgentCheckpoint: (id: string) => Effect.Effect<Option.Option<StoredAgentCheckpoint>, RetrieveError>
-  /** Every agent checkpoint without its state, newest first. */
-  readonly listAgentCheckpoints: () => Effect.Effect<ReadonlyArray<AgentCheckpointListItem>, DatabaseError>
+  /**
+   * Without options: every agent checkpoint, without its state, newest first (Token Ring's list).
+   * With options: one page of the checkpoints matching the filter, in the order asked, with a keyset cursor.
+   */
+  readonly listAgentCheckpoints: {
+    (): Effect.Effect<ReadonlyArray<AgentCheckpointListItem>, DatabaseError>
+    (options: AgentCheckpointListOptions): Effect.Effect<CheckpointPage<AgentCheckpointListItem>, QueryError>
+  }
+
+  // --- Token Ring's AppCheckpointStorage -----------------------------------------------------------------------
   /** Stores an app session checkpoint and returns its id. The input is validated first. */
   readonly storeAppCheckpoint: (checkpoint: AppSessionCheckpoint) => Effect.Effect<string, StoreError>
   /** The app checkpoint with this id, or None. */
   readonly retrieveAppCheckpoint: (id: string) => Effect.Effect<Option.Option<StoredAppCheckpoint>, RetrieveError>
-  /** Every app checkpoint without its state, newest first. */
-  readonly listAppCheckpoints: () => Effect.Effect<ReadonlyArray<AppSessionListItem>, DatabaseError>
-  /** The newest app checkpoint (by createdAt, then id), or None when there is none. */
-  readonly retrieveLatestAppCheckpoint: () => Effect.Effect<Option.Option<StoredAppCheckpoint>, RetrieveError>
+  /** Without options: every app checkpoint, newest first. With options: one page, as for agent checkpoints. */
+  readonly listAppCheckpoints: {
+    (): Effect.Effect<ReadonlyArray<AppSessionListItem>, DatabaseError>
+    (options: AppCheckpointListOptions): Effect.Effect<CheckpointPage<AppSessionListItem>, QueryError>
+  }
+  /** The newest app checkpoint (by createdAt, then id), of those matching the filter if one is given, or None. */
+  readonly retrieveLatestAppCheckpoint: (
+    filter?: AppCheckpointFilter
+  ) => Effect.Effect<Option.Option<StoredAppCheckpoint>, RetrieveError | CheckpointValidationError>
+
+  // --- Querying ------------------------------------------------------------------------------------------------
+  /** The newest agent checkpoint matching the filter (for example `{ sessionId }` or `{ agentId }`), or None. */
+  readonly retrieveLatestAgentCheckpoint: (
+    filter?: AgentCheckpointFilter
+  ) => Effect.Effect<Option.Option<StoredAgentCheckpoint>, RetrieveError | CheckpointValidationError>
+  /** Every matching agent checkpoint, read a page at a time: flat memory for any number of rows. */
+  readonly streamAgentCheckpoints: {
+    (options: AgentCheckpointFilter & CheckpointStreamOptions & { readonly includeState: true }): Stream.Stream<
+      StoredAgentCheckpoint,
+      RetrieveError | CheckpointValidationError
+    >
+    (options?: AgentCheckpointFilter & CheckpointStreamOptions): Stream.Stream<AgentCheckpointListItem, QueryError>
+  }
+  /** Every matching app checkpoint, read a page at a time. */
+  readonly streamAppCheckpoints: {
+    (options: AppCheckpointFilter & CheckpointStreamOptions & { readonly includeState: true }): Stream.Stream<
+      StoredAppCheckpoint,
+      RetrieveError | CheckpointValidationError
+    >
+    (options?: AppCheckpointFilter & CheckpointStreamOptions): Stream.Stream<AppSessionListItem, QueryError>
+  }
+
+  // --- Lifecycle -----------------------------------------------------------------------------------------------
+  /** Deletes one agent checkpoint; returns how many rows went (0 or 1). */
+  readonly deleteAgentCheckpoint: (id: string) => Effect.Effect<number, DatabaseError>
+  /** Deletes one app checkpoint; returns how many rows went (0 or 1). */
+  readonly deleteAppCheckpoint: (id: string) => Effect.Effect<number, DatabaseError>
+  /** Erases every agent checkpoint of a session and/or an agent (both given: of that agent in that session). */
+  readonly deleteAgentCheckpoints: (selector: AgentCheckpointSelector) => Effect.Effect<number, QueryError>
+  /** Erases every app checkpoint of a session. */
+  readonly deleteAppCheckpoints: (selector: AppCheckpointSelector) => Effect.Effect<number, QueryError>
+  /** Applies a retention policy to both tables now, and reports how many rows each lost. */
+  readonly prune: (policy: RetentionPolicy) => Effect.Effect<PruneResult, QueryError>
+  /** Count, total and largest state size, oldest and newest createdAt, per table. */
+  readonly statistics: () => Effect.Effect<StorageStatistics, DatabaseError>
+
+  // --- Lineage -------------------------------------------------------------------------------------------------
+  /** The agent checkpoint and its ancestors, from it back to the root (empty if there is no such checkpoint). */
+  readonly listAgentLineage: (id: string) => Effect.Effect<ReadonlyArray<AgentCheckpointListItem>, DatabaseError>
+  /** The app checkpoint and its ancestors, from it back to the root. */
+  readonly listAppLineage: (id: string) => Effect.Effect<ReadonlyArray<AppSessionListItem>, DatabaseError>
+  /** Stores a new agent checkpoint continuing from `id`: a copy with the changes applied and `parentId = id`. */
+  readonly forkAgentCheckpoint: (
+    id: string,
+    changes?: AgentCheckpointChanges
+  ) => Effect.Effect<string, StoreError | StateDecodeError>
+  /** Stores a new app checkpoint continuing from `id`. */
+  readonly forkAppCheckpoint: (
+    id: string,
+    changes?: AppCheckpointChanges
+  ) => Effect.Effect<string, StoreError | StateDecodeError>
 }
 
 /**

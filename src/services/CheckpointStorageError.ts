@@ -90,6 +90,41 @@ export class StateEncodeError extends Schema.TaggedError<StateEncodeError>(
 }
 
 /**
+ * The encoded state is larger than the storage's `maxStateBytes`. Nothing was written.
+ *
+ * @since 0.1.0
+ */
+export class StateTooLargeError extends Schema.TaggedError<StateTooLargeError>(
+  "effect-checkpoint-storage/StateTooLargeError"
+)("StateTooLargeError", {
+  /** The state's size as stored: UTF-8 bytes of its JSON text. */
+  sizeBytes: Schema.Number,
+  maxBytes: Schema.Number
+}) {
+  override get message(): string {
+    return `Checkpoint state is ${this.sizeBytes} bytes as JSON, over the limit of ${this.maxBytes} bytes`
+  }
+}
+
+/**
+ * A checkpoint that an operation needs (the one to fork, the parent of a new one) does not exist.
+ *
+ * @since 0.1.0
+ */
+export class CheckpointNotFoundError extends Schema.TaggedError<CheckpointNotFoundError>(
+  "effect-checkpoint-storage/CheckpointNotFoundError"
+)("CheckpointNotFoundError", {
+  table: Schema.String,
+  id: Schema.String,
+  /** What the missing checkpoint was wanted as: "parent" of a new checkpoint, or the "source" of a fork. */
+  role: Schema.Literal("parent", "source")
+}) {
+  override get message(): string {
+    return `There is no checkpoint ${this.id} in ${this.table} (wanted as the ${this.role})`
+  }
+}
+
+/**
  * A stored row's state is not valid JSON (or not a JSON object): the row was written or changed outside this
  * library. Other rows are unaffected.
  *
@@ -181,6 +216,8 @@ export type CheckpointStorageError =
   | StorageConnectionError
   | StorageQueryError
   | StateEncodeError
+  | StateTooLargeError
+  | CheckpointNotFoundError
   | StateDecodeError
   | CheckpointValidationError
   | MigrationError

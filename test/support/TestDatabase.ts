@@ -30,6 +30,9 @@ export interface TestTarget {
   /** SQLite only: a command that runs another process which holds the file's write lock for `millis`, printing
    * "locked" once it has it. (The SQLite drivers wait for a lock synchronously, so the other writer must be another
    * process, as it is in real use.) */
+  /** SQLite only: a command that runs another process which opens a storage on the file (applying the migrations)
+   * and stores one agent checkpoint named `name`, printing its id. */
+  readonly storageProcess?: (databasePath: string, name: string) => readonly [command: string, args: ReadonlyArray<string>]
   readonly lockHolder?: (databasePath: string, millis: number) => readonly [command: string, args: ReadonlyArray<string>]
 }
 

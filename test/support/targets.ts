@@ -127,14 +127,38 @@ const temporaryDirectory = Effect.acquireRelease(
 )
 
 /** SQLite through whichever client the runtime has: the suite under Node uses better-sqlite3, under Bun bun:sqlite. */
+const projectRoot = Path.resolve(import.meta.dirname, "../..")
+
+// A script for another process: open a storage on the file with the given layer, store one checkpoint, print its id.
+const storageScript = (layerName: string, databasePath: string, name: string) => {
+  // Inside the project, so that both runtimes resolve "effect" from its node_modules. It deletes itself once loaded.
+  const directory = Path.join(projectRoot, ".vitest-tmp")
+  Fs.mkdirSync(directory, { recursive: true })
+  const script = Path.join(directory, `storage-process-${randomSuffix()}.mts`)
+  Fs.writeFileSync(script, `
+import { unlinkSync } from "node:fs"
+import { Effect } from "effect"
+import { CheckpointStorage, ${layerName} } from ${JSON.stringify(Path.join(projectRoot, "src/index.ts"))}
+const program = Effect.flatMap(CheckpointStorage, (storage) => storage.storeAgentCheckpoint({
+  agentId: "agent", sessionId: "session", agentType: "coder", name: ${JSON.stringify(name)}, state: { pid: process.pid },
+  createdAt: Date.now()
+}))
+unlinkSync(new URL(import.meta.url))
+console.log(await Effect.runPromise(program.pipe(Effect.provide(${layerName}({ databasePath: ${JSON.stringify(databasePath)} })))))
+`)
+  return script
+}
+
 const sqliteTarget = (
   name: string,
   storage: (options: SqliteStorageOptions) => Layer.Layer<CheckpointStorage, StorageLayerError>,
   rawClient: (filename: string) => Layer.Layer<SqlClient.SqlClient, unknown>,
-  openDatabase: string
+  openDatabase: string,
+  storageProcess: (databasePath: string, name: string) => readonly [string, ReadonlyArray<string>]
 ): TestTarget => ({
   name,
   dialect: "sqlite",
+  storageProcess,
   lockHolder: (databasePath, millis) => [process.execPath, ["-e", `
 ${openDatabase}
 const db = openDatabase(${JSON.stringify(databasePath)})
@@ -172,7 +196,11 @@ export const sqliteNode = sqliteTarget(
       const { SqliteClient } = await import("@effect/sql-sqlite-node")
       return Layer.provideMerge(layerSqliteSession({}), SqliteClient.layer({ filename }))
     })),
-  `const Database = require("better-sqlite3"); const openDatabase = (path) => new Database(path)`
+  `const Database = require("better-sqlite3"); const openDatabase = (path) => new Database(path)`,
+  (databasePath, name) => [
+    Path.join(projectRoot, "node_modules/.bin/vite-node"),
+    [storageScript("layerSqliteNode", databasePath, name)]
+  ]
 )
 
 export const sqliteBun = sqliteTarget(
@@ -183,5 +211,6 @@ export const sqliteBun = sqliteTarget(
       const { SqliteClient } = await import("@effect/sql-sqlite-bun")
       return Layer.provideMerge(layerSqliteSession({}), SqliteClient.layer({ filename }))
     })),
-  `const { Database } = require("bun:sqlite"); const openDatabase = (path) => new Database(path)`
+  `const { Database } = require("bun:sqlite"); const openDatabase = (path) => new Database(path)`,
+  (databasePath, name) => [process.execPath, [storageScript("layerSqliteBun", databasePath, name)]]
 )
