@@ -1,11 +1,13 @@
 import { expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import { CheckpointStorage, layerMysql } from "../src/index.js"
+import { checkpointQuerySuite } from "./CheckpointQuerySuite.js"
 import { checkpointStorageSuite } from "./CheckpointStorageSuite.js"
 import { mysql } from "./support/targets.js"
 import { TestDatabase } from "./support/TestDatabase.js"
 
 checkpointStorageSuite(mysql)
+checkpointQuerySuite(mysql)
 
 layer(mysql.freshDatabase, { timeout: 60_000 })("MySQL client options", (it) => {
   it.effect("pass through to @effect/sql-mysql2: the pool never opens more than maxConnections", () =>

@@ -1,11 +1,13 @@
 import { expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import { CheckpointStorage, layerPostgres } from "../src/index.js"
+import { checkpointQuerySuite } from "./CheckpointQuerySuite.js"
 import { checkpointStorageSuite } from "./CheckpointStorageSuite.js"
 import { postgres } from "./support/targets.js"
 import { TestDatabase } from "./support/TestDatabase.js"
 
 checkpointStorageSuite(postgres)
+checkpointQuerySuite(postgres)
 
 layer(postgres.freshDatabase, { timeout: 60_000 })("PostgreSQL client options", (it) => {
   it.effect("pass through to @effect/sql-pg: the pool's size and application name are the ones given", () =>

@@ -16,14 +16,17 @@ const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
  *
  * @internal
  */
-export const toValidationError = (subject: string, error: ParseResult.ParseError): CheckpointValidationError =>
-  new CheckpointValidationError({
-    subject,
-    issues: ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
-      path: formatPath(issue.path),
-      message: issue.message
-    }))
-  })
+export const toValidationError = (subject: string, error: ParseResult.ParseError): CheckpointValidationError => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
+    path: formatPath(issue.path),
+    message: issue.message
+  }))
+  // An optional field is a union with `undefined`, which reports "Expected undefined" next to the real reason
+  // (for the field and for each optional object around it): keep only the real reasons, once each.
+  const reasons = issues.filter((issue) => !issue.message.startsWith("Expected undefined, actual "))
+  const unique = new Map((reasons.length > 0 ? reasons : issues).map((issue) => [`${issue.path}\u0000${issue.message}`, issue]))
+  return new CheckpointValidationError({ subject, issues: [...unique.values()] })
+}
 
 /**
  * Builds a decoder for `schema` whose failures are CheckpointValidationErrors about `subject`.

@@ -14,7 +14,6 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
-import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { parseCheckpointId } from "../internal/checkpointId.js"
@@ -209,13 +208,13 @@ export const makeCheckpointTable = <
     orElse: () => (_column: string, _value: string) => Effect.void
   })
 
-  // Two transactions locking keys can deadlock (MySQL gap locks); the database aborts one of them, which retries.
+  // Two transactions locking keys can deadlock (MySQL gap locks); the database aborts one of them, which retries at
+  // once (the other has its locks by then). No delay: a sleep would hang callers that test with a TestClock.
   const isDeadlock = (error: SqlError | unknown): boolean => {
     if (typeof error !== "object" || error === null || !("_tag" in error) || error._tag !== "SqlError") return false
     const { code } = classifyDriverError(dialect, (error as SqlError).cause)
     return code === "40P01" || code === "40001" || code === "ER_LOCK_DEADLOCK"
   }
-  const retryDeadlocks = Schedule.exponential("10 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(5)))
 
   // --- Retention -------------------------------------------------------------------------------------------------
 
@@ -278,7 +277,7 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
         if (maxAgeMillis !== undefined) yield* deleteOlderThan(maxAgeMillis)
         return id
       })).pipe(
-        Effect.retry({ schedule: retryDeadlocks, while: isDeadlock }),
+        Effect.retry({ times: 10, while: isDeadlock }),
         Effect.catchTag("SqlError", (error) => Effect.fail(failed(operation)(error)))
       )
     })

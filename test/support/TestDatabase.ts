@@ -5,14 +5,20 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, type Effect, type Layer } from "effect"
-import type { CheckpointStorage, Dialect, StorageConfig, StorageLayerError } from "../../src/index.js"
+import type {
+  CheckpointStorage,
+  Dialect,
+  SqlCheckpointStorageOptions,
+  StorageConfig,
+  StorageLayerError
+} from "../../src/index.js"
 
 export interface TestDatabaseService {
   readonly dialect: Dialect
   /** The drizzle-storage style config object of this database (what layerFromConfig and the facade take). */
   readonly config: StorageConfig
   /** A new, independent CheckpointStorage on this database (its own connections, its own migration run). */
-  readonly storage: () => Layer.Layer<CheckpointStorage, StorageLayerError>
+  readonly storage: (options?: SqlCheckpointStorageOptions) => Layer.Layer<CheckpointStorage, StorageLayerError>
   /** Runs raw SQL on this database through a connection of its own, to look behind the storage's back. */
   readonly withSql: <A, E>(f: (sql: SqlClient) => Effect.Effect<A, E>) => Effect.Effect<A, E | SqlError>
 }

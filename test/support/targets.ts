@@ -48,7 +48,7 @@ const makeTestDatabase = <C extends StorageConfig>(options: {
   TestDatabase.of({
     dialect: options.dialect,
     config: options.config,
-    storage: () => options.storage(options.config),
+    storage: (storageOptions) => options.storage({ ...options.config, ...storageOptions }),
     withSql: (f) => f(options.sql)
   })
 
