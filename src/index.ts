@@ -24,11 +24,13 @@ export { layerSqliteNode, type SqliteStorageOptions } from "./layers/SqliteNode.
 export { DEFAULT_BUSY_TIMEOUT, type SqliteSessionOptions } from "./layers/SqliteSession.js"
 export type { StorageLayerError } from "./internal/clientLayer.js"
 
-export { CheckpointStoragePromise } from "./facade/CheckpointStoragePromise.js"
+export { CheckpointStoragePromise, type CursorPage, type PlainTableStatistics } from "./facade/CheckpointStoragePromise.js"
 export { MySQLStorage, PostgresStorage, SQLiteStorage } from "./facade/StorageClasses.js"
 export type {
   AgentCheckpointStorage,
   AppCheckpointStorage,
+  CheckpointListOptions,
   MaybePromise,
+  PaginatedResult,
   TokenRingService
 } from "./facade/TokenRing.js"

@@ -165,6 +165,73 @@ for (const target of runtimeTargets) {
       await storage.stop()
     })
 
+    it("answers Token Ring's paginated list options with a PaginatedResult", async () => {
+      const storage = storageFor(database.db.config)
+      const ids: Array<string> = []
+      for (let step = 0; step < 5; step++) {
+        ids.push(await storage.storeAgentCheckpoint({ ...checkpoint(), sessionId: "paged", createdAt: 10_000 + step }))
+      }
+      const page = await storage.listAgentCheckpoints({ sessionId: "paged", limit: 2, offset: 1 })
+      expect(page).toMatchObject({ total: 5, hasMore: true, limit: 2, offset: 1 })
+      expect(page.items.map((item) => item.id)).toEqual([ids[3], ids[2]])
+      const last = await storage.listAgentCheckpoints({ sessionId: "paged", limit: 2, offset: 4, orderDir: "DESC" })
+      expect(last).toMatchObject({ total: 5, hasMore: false, items: [{ id: ids[0] }] })
+      const apps = await storage.listAppCheckpoints({ sessionId: "no-such-session" })
+      expect(apps).toEqual({ items: [], total: 0, hasMore: false, limit: 50, offset: 0 })
+      await storage.stop()
+    })
+
+    it("pages with cursors, streams with for await, and fails a stream with the typed error", async () => {
+      const storage = storageFor(database.db.config)
+      const first = await storage.listAgentCheckpointPage({ sessionId: "paged", limit: 3, orderDir: "ASC" })
+      expect(first.items).toHaveLength(3)
+      expect(typeof first.nextCursor).toBe("string")
+      const second = await storage.listAgentCheckpointPage({
+        sessionId: "paged",
+        limit: 3,
+        orderDir: "ASC",
+        cursor: first.nextCursor!,
+        includeTotal: true
+      })
+      expect(second).toMatchObject({ nextCursor: null, total: 5 })
+      expect([...first.items, ...second.items].map((item) => item.createdAt)).toEqual([10_000, 10_001, 10_002, 10_003, 10_004])
+
+      const streamed: Array<number> = []
+      for await (const item of storage.streamAgentCheckpoints({ sessionId: "paged", pageSize: 2, includeState: true })) {
+        expect(item.state).toEqual({ messages: ["Hello"], count: 1 })
+        streamed.push(item.createdAt)
+      }
+      expect(streamed).toEqual([10_004, 10_003, 10_002, 10_001, 10_000])
+      const failing = async () => {
+        for await (const _ of storage.streamAppCheckpoints({ pageSize: 0 })) {
+          // never reached
+        }
+      }
+      await expect(failing()).rejects.toMatchObject({ _tag: "CheckpointValidationError" })
+      await storage.stop()
+    })
+
+    it("deletes, prunes, forks, walks lineage and reports statistics, as plain values", async () => {
+      const storage = storageFor(database.db.config)
+      const root = await storage.storeAgentCheckpoint({ ...checkpoint(), sessionId: "lifecycle", createdAt: 20_000 })
+      const fork = await storage.forkAgentCheckpoint(root, { name: "branch", createdAt: 20_001 })
+      expect((await storage.listAgentLineage(fork)).map((item) => item.id)).toEqual([fork, root])
+      expect((await storage.retrieveLatestAgentCheckpoint({ sessionId: "lifecycle" }))?.id).toBe(fork)
+      expect(await storage.prune({ keepLastPerSession: 1 })).toMatchObject({ appCheckpoints: expect.any(Number) })
+      expect(await storage.retrieveAgentCheckpoint(root)).toBeNull()
+      expect(await storage.deleteAgentCheckpoint(fork)).toBe(1)
+      expect(await storage.deleteAgentCheckpoints({ sessionId: "lifecycle" })).toBe(0)
+      const statistics = await storage.statistics()
+      expect(typeof statistics.agentCheckpoints.count).toBe("number")
+      expect(statistics.agentCheckpoints.oldestCreatedAt === null || typeof statistics.agentCheckpoints.oldestCreatedAt === "number")
+        .toBe(true)
+      await expect(storage.forkAppCheckpoint("999999")).rejects.toMatchObject({
+        _tag: "CheckpointNotFoundError",
+        role: "source"
+      })
+      await storage.stop()
+    })
+
     if (target.dialect !== "sqlite") {
       it("releases every connection on stop(), and works again after a new start()", async () => {
         const storage = storageFor(database.db.config)

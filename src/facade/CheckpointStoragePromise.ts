@@ -9,6 +9,7 @@ import * as Exit from "effect/Exit"
 import type * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import type { StorageLayerError } from "../internal/clientLayer.js"
 import type {
   AgentCheckpointListItem,
@@ -17,7 +18,73 @@ import type {
 } from "../schema/AgentCheckpoint.js"
 import type { AppSessionCheckpoint, AppSessionListItem, StoredAppCheckpoint } from "../schema/AppCheckpoint.js"
 import { CheckpointStorage, type CheckpointStorageService } from "../services/CheckpointStorage.js"
-import type { AgentCheckpointStorage, AppCheckpointStorage, TokenRingService } from "./TokenRing.js"
+import {
+  type AgentCheckpointChanges,
+  type AgentCheckpointFilter,
+  type AgentCheckpointListOptions,
+  type AgentCheckpointSelector,
+  type AppCheckpointChanges,
+  type AppCheckpointFilter,
+  type AppCheckpointListOptions,
+  type AppCheckpointSelector,
+  type CheckpointPage,
+  type CheckpointStreamOptions,
+  DEFAULT_PAGE_SIZE,
+  type PruneResult,
+  type RetentionPolicy,
+  type TableStatistics
+} from "../schema/CheckpointQuery.js"
+import type {
+  AgentCheckpointStorage,
+  AppCheckpointStorage,
+  CheckpointListOptions,
+  PaginatedResult,
+  TokenRingService
+} from "./TokenRing.js"
+
+/**
+ * A page with a keyset cursor, for Promise callers.
+ *
+ * @since 0.1.0
+ */
+export interface CursorPage<A> {
+  readonly items: Array<A>
+  readonly nextCursor: string | null
+  readonly total: number | null
+}
+
+/**
+ * Table statistics with `null` for the times of an empty table.
+ *
+ * @since 0.1.0
+ */
+export interface PlainTableStatistics {
+  readonly count: number
+  readonly totalBytes: number
+  readonly largestBytes: number
+  readonly oldestCreatedAt: number | null
+  readonly newestCreatedAt: number | null
+}
+
+const toCursorPage = <A>(page: CheckpointPage<A>): CursorPage<A> => ({
+  items: [...page.items],
+  nextCursor: Option.getOrNull(page.nextCursor),
+  total: Option.getOrNull(page.total)
+})
+
+const toPaginated = (options: CheckpointListOptions) => <A>(page: CheckpointPage<A>): PaginatedResult<A> => ({
+  items: [...page.items],
+  total: Option.getOrElse(page.total, () => page.items.length),
+  hasMore: Option.isSome(page.nextCursor),
+  limit: options.limit ?? DEFAULT_PAGE_SIZE,
+  offset: options.offset ?? 0
+})
+
+const toPlainStatistics = (statistics: TableStatistics): PlainTableStatistics => ({
+  ...statistics,
+  oldestCreatedAt: Option.getOrNull(statistics.oldestCreatedAt),
+  newestCreatedAt: Option.getOrNull(statistics.newestCreatedAt)
+})
 
 // A rejection is the typed error itself (an Error with `_tag` and its fields), never a FiberFailure wrapper.
 const rejection = (cause: Cause.Cause<unknown>): Error => {
@@ -49,6 +116,14 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
     return this.#runtime.runPromiseExit(Effect.flatMap(CheckpointStorage, operation)).then((exit) =>
       Exit.isSuccess(exit) ? exit.value : Promise.reject(rejection(exit.cause))
     )
+  }
+
+  // A stream as an async iterable; it fails with the typed error itself, like the methods.
+  async *#iterate<A>(stream: (storage: CheckpointStorageService) => Stream.Stream<A, unknown>): AsyncGenerator<A> {
+    await this.start()
+    const runtime = await this.#runtime.runtime()
+    const items: Stream.Stream<A, unknown, CheckpointStorage> = Stream.unwrap(Effect.map(CheckpointStorage, stream))
+    yield* Stream.toAsyncIterableRuntime(items, runtime)
   }
 
   /**
@@ -87,8 +162,20 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
     return this.#run((storage) => Effect.map(storage.retrieveAgentCheckpoint(id), Option.getOrNull))
   }
 
-  listAgentCheckpoints(): Promise<Array<AgentCheckpointListItem>> {
-    return this.#run((storage) => Effect.map(storage.listAgentCheckpoints(), (items) => [...items]))
+  /**
+   * Without options: every agent checkpoint, newest first (Token Ring's list). With Token Ring's paginated options
+   * (`{ sessionId, limit, offset, … }`): a `PaginatedResult`.
+   */
+  listAgentCheckpoints(): Promise<Array<AgentCheckpointListItem>>
+  listAgentCheckpoints(options: CheckpointListOptions): Promise<PaginatedResult<AgentCheckpointListItem>>
+  listAgentCheckpoints(
+    options?: CheckpointListOptions
+  ): Promise<Array<AgentCheckpointListItem> | PaginatedResult<AgentCheckpointListItem>> {
+    if (options === undefined) {
+      return this.#run((storage) => Effect.map(storage.listAgentCheckpoints(), (items) => [...items]))
+    }
+    const { hostname: _, projectDirectory: __, ...query } = options
+    return this.#run((storage) => Effect.map(storage.listAgentCheckpoints({ ...query, includeTotal: true }), toPaginated(options)))
   }
 
   storeAppCheckpoint(checkpoint: AppSessionCheckpoint): Promise<string> {
@@ -99,11 +186,109 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
     return this.#run((storage) => Effect.map(storage.retrieveAppCheckpoint(id), Option.getOrNull))
   }
 
-  listAppCheckpoints(): Promise<Array<AppSessionListItem>> {
-    return this.#run((storage) => Effect.map(storage.listAppCheckpoints(), (items) => [...items]))
+  /** Without options: every app checkpoint, newest first. With options: a `PaginatedResult`. */
+  listAppCheckpoints(): Promise<Array<AppSessionListItem>>
+  listAppCheckpoints(options: CheckpointListOptions): Promise<PaginatedResult<AppSessionListItem>>
+  listAppCheckpoints(
+    options?: CheckpointListOptions
+  ): Promise<Array<AppSessionListItem> | PaginatedResult<AppSessionListItem>> {
+    if (options === undefined) {
+      return this.#run((storage) => Effect.map(storage.listAppCheckpoints(), (items) => [...items]))
+    }
+    const { agentId: _, agentType: __, ...query } = options
+    return this.#run((storage) => Effect.map(storage.listAppCheckpoints({ ...query, includeTotal: true }), toPaginated(options)))
   }
 
-  retrieveLatestAppCheckpoint(): Promise<StoredAppCheckpoint | null> {
-    return this.#run((storage) => Effect.map(storage.retrieveLatestAppCheckpoint(), Option.getOrNull))
+  /** The newest app checkpoint, of those matching the filter if one is given, or null. */
+  retrieveLatestAppCheckpoint(filter?: AppCheckpointFilter): Promise<StoredAppCheckpoint | null> {
+    return this.#run((storage) => Effect.map(storage.retrieveLatestAppCheckpoint(filter), Option.getOrNull))
+  }
+
+  // --- Beyond Token Ring's interfaces: the same operations as the Effect service ---------------------------------
+
+  /** One page with a keyset cursor: pass `nextCursor` back as `cursor` for the next page (null on the last). */
+  async listAgentCheckpointPage(options: AgentCheckpointListOptions): Promise<CursorPage<AgentCheckpointListItem>> {
+    return toCursorPage(await this.#run((storage) => storage.listAgentCheckpoints(options)))
+  }
+
+  async listAppCheckpointPage(options: AppCheckpointListOptions): Promise<CursorPage<AppSessionListItem>> {
+    return toCursorPage(await this.#run((storage) => storage.listAppCheckpoints(options)))
+  }
+
+  /** Every matching agent checkpoint, read a page at a time (`for await … of`). */
+  streamAgentCheckpoints(
+    options: AgentCheckpointFilter & CheckpointStreamOptions & { readonly includeState: true }
+  ): AsyncIterable<StoredAgentCheckpoint>
+  streamAgentCheckpoints(options?: AgentCheckpointFilter & CheckpointStreamOptions): AsyncIterable<AgentCheckpointListItem>
+  streamAgentCheckpoints(
+    options?: AgentCheckpointFilter & CheckpointStreamOptions
+  ): AsyncIterable<AgentCheckpointListItem | StoredAgentCheckpoint> {
+    return this.#iterate((storage) => storage.streamAgentCheckpoints(options))
+  }
+
+  streamAppCheckpoints(
+    options: AppCheckpointFilter & CheckpointStreamOptions & { readonly includeState: true }
+  ): AsyncIterable<StoredAppCheckpoint>
+  streamAppCheckpoints(options?: AppCheckpointFilter & CheckpointStreamOptions): AsyncIterable<AppSessionListItem>
+  streamAppCheckpoints(
+    options?: AppCheckpointFilter & CheckpointStreamOptions
+  ): AsyncIterable<AppSessionListItem | StoredAppCheckpoint> {
+    return this.#iterate((storage) => storage.streamAppCheckpoints(options))
+  }
+
+  /** The newest agent checkpoint matching the filter (`{ sessionId }`, `{ agentId }`, …), or null. */
+  retrieveLatestAgentCheckpoint(filter?: AgentCheckpointFilter): Promise<StoredAgentCheckpoint | null> {
+    return this.#run((storage) => Effect.map(storage.retrieveLatestAgentCheckpoint(filter), Option.getOrNull))
+  }
+
+  /** Deletes one agent checkpoint; resolves to the number of rows removed (0 or 1). */
+  deleteAgentCheckpoint(id: string): Promise<number> {
+    return this.#run((storage) => storage.deleteAgentCheckpoint(id))
+  }
+
+  deleteAppCheckpoint(id: string): Promise<number> {
+    return this.#run((storage) => storage.deleteAppCheckpoint(id))
+  }
+
+  /** Erases every agent checkpoint of a session and/or an agent; resolves to the number of rows removed. */
+  deleteAgentCheckpoints(selector: AgentCheckpointSelector): Promise<number> {
+    return this.#run((storage) => storage.deleteAgentCheckpoints(selector))
+  }
+
+  deleteAppCheckpoints(selector: AppCheckpointSelector): Promise<number> {
+    return this.#run((storage) => storage.deleteAppCheckpoints(selector))
+  }
+
+  /** Applies a retention policy now; resolves to the rows removed per table. */
+  prune(policy: RetentionPolicy): Promise<PruneResult> {
+    return this.#run((storage) => storage.prune(policy))
+  }
+
+  /** Count, total and largest state size, oldest and newest createdAt (null when empty), per table. */
+  statistics(): Promise<{ readonly agentCheckpoints: PlainTableStatistics; readonly appCheckpoints: PlainTableStatistics }> {
+    return this.#run((storage) =>
+      Effect.map(storage.statistics(), (statistics) => ({
+        agentCheckpoints: toPlainStatistics(statistics.agentCheckpoints),
+        appCheckpoints: toPlainStatistics(statistics.appCheckpoints)
+      }))
+    )
+  }
+
+  /** The agent checkpoint and its ancestors, back to the root. */
+  async listAgentLineage(id: string): Promise<Array<AgentCheckpointListItem>> {
+    return [...await this.#run((storage) => storage.listAgentLineage(id))]
+  }
+
+  async listAppLineage(id: string): Promise<Array<AppSessionListItem>> {
+    return [...await this.#run((storage) => storage.listAppLineage(id))]
+  }
+
+  /** Stores a new agent checkpoint continuing from `id`, with the changes applied; resolves to its id. */
+  forkAgentCheckpoint(id: string, changes?: AgentCheckpointChanges): Promise<string> {
+    return this.#run((storage) => storage.forkAgentCheckpoint(id, changes))
+  }
+
+  forkAppCheckpoint(id: string, changes?: AppCheckpointChanges): Promise<string> {
+    return this.#run((storage) => storage.forkAppCheckpoint(id, changes))
   }
 }

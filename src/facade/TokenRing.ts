@@ -55,3 +55,39 @@ export interface AppCheckpointStorage {
   listAppCheckpoints(): Promise<Array<AppSessionListItem>>
   retrieveLatestAppCheckpoint(): Promise<StoredAppCheckpoint | null>
 }
+
+/**
+ * The list options of Token Ring's later (paginated) generation of the checkpoint storages.
+ *
+ * @since 0.1.0
+ */
+export interface CheckpointListOptions {
+  readonly sessionId?: string | undefined
+  readonly agentId?: string | undefined
+  readonly agentType?: string | undefined
+  readonly hostname?: string | undefined
+  readonly projectDirectory?: string | undefined
+  /** Page size, 1 or more (default 50). */
+  readonly limit?: number | undefined
+  /** Rows to skip (default 0). */
+  readonly offset?: number | undefined
+  /** createdAt < before (ms). */
+  readonly before?: number | undefined
+  /** createdAt > after (ms). */
+  readonly after?: number | undefined
+  readonly orderBy?: "createdAt" | "id" | undefined
+  readonly orderDir?: "ASC" | "DESC" | undefined
+}
+
+/**
+ * A page in the shape of Token Ring's later generation.
+ *
+ * @since 0.1.0
+ */
+export interface PaginatedResult<T> {
+  readonly items: Array<T>
+  readonly total: number
+  readonly hasMore: boolean
+  readonly limit: number
+  readonly offset: number
+}
