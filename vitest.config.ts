@@ -7,7 +7,12 @@ const isBun = typeof process.versions.bun === "string"
 export default defineConfig({
   test: {
     include: ["test/**/*.test.{ts,js}"],
-    exclude: [...configDefaults.exclude, isBun ? "test/**/*.node.test.{ts,js}" : "test/**/*.bun.test.{ts,js}"],
+    // test/faults is its own suite (vitest.faults.config.ts, `npm run test:faults`).
+    exclude: [
+      ...configDefaults.exclude,
+      "test/faults/**",
+      isBun ? "test/**/*.node.test.{ts,js}" : "test/**/*.bun.test.{ts,js}"
+    ],
     testTimeout: 60_000,
     hookTimeout: 120_000
   }

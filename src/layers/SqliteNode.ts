@@ -12,6 +12,7 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import { type StorageLayerError, importDriver, storageOverClient } from "../internal/clientLayer.js"
 import { decodeInputEither } from "../internal/decodeInput.js"
+import { createPrivateDatabaseFile } from "../internal/privateDatabaseFile.js"
 import { SqliteStorageConfig } from "../schema/StorageConfig.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
 import { type SqlCheckpointStorageOptions, splitStorageOptions } from "./SqlCheckpointStorage.js"
@@ -61,6 +62,7 @@ export const sqliteStorage = (
     const valid = validate(options)
     if (Either.isLeft(valid)) return yield* valid.left
     const { SqliteClient } = yield* importDriver("sqlite", driver.packageName, driver.load)
+    yield* createPrivateDatabaseFile(options.databasePath)
     const [storage, { busyTimeout, databasePath, disableWAL, migrationsFolder: _, type: __, ...client }] =
       splitStorageOptions(options)
     return storageOverClient({
