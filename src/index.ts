@@ -18,7 +18,12 @@ export { checkpointMigrations, DEFAULT_MIGRATIONS_TABLE, runCheckpointMigrations
 export { isBun, layerFromConfig } from "./layers/FromConfig.js"
 export { layerMysql, type MysqlStorageOptions } from "./layers/Mysql.js"
 export { DEFAULT_CONNECT_TIMEOUT, layerPostgres, type PostgresStorageOptions } from "./layers/Postgres.js"
-export { layerSql, make as makeSqlCheckpointStorage, type SqlCheckpointStorageOptions } from "./layers/SqlCheckpointStorage.js"
+export {
+  DEFAULT_OPERATION_TIMEOUT,
+  layerSql,
+  make as makeSqlCheckpointStorage,
+  type SqlCheckpointStorageOptions
+} from "./layers/SqlCheckpointStorage.js"
 export { layerSqliteBun } from "./layers/SqliteBun.js"
 export { layerSqliteNode, type SqliteStorageOptions } from "./layers/SqliteNode.js"
 export { DEFAULT_BUSY_TIMEOUT, type SqliteSessionOptions } from "./layers/SqliteSession.js"

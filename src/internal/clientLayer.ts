@@ -4,10 +4,12 @@
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type { SqlCheckpointStorageOptions } from "../layers/SqlCheckpointStorage.js"
-import { layerSql } from "../layers/SqlCheckpointStorage.js"
+import { layerSql, resolveOperationTimeout } from "../layers/SqlCheckpointStorage.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
 import {
   type CheckpointValidationError,
@@ -15,6 +17,7 @@ import {
   type MigrationError,
   StorageConnectionError
 } from "../services/CheckpointStorageError.js"
+import type { ConnectionWatchdog } from "./connectionWatchdog.js"
 import { classifyDriverError } from "./driverError.js"
 
 /**
@@ -68,7 +71,8 @@ const connectFailure = (dialect: Dialect, target: string, cause: unknown): Stora
 
 /**
  * The storage over a client layer, with any failure to build the client reported as a StorageConnectionError that
- * names the (masked) target.
+ * names the (masked) target. Given the watchdog of the client's sockets, arms it with the operation timeout once the
+ * storage is built (after the migrations, which may rightly take longer).
  *
  * @internal
  */
@@ -77,10 +81,18 @@ export const storageOverClient = <E, R>(options: {
   readonly target: string
   readonly client: Layer.Layer<SqlClient.SqlClient, E, R>
   readonly storage?: SqlCheckpointStorageOptions | undefined
+  readonly watchdog?: ConnectionWatchdog | undefined
 }): Layer.Layer<CheckpointStorage, StorageLayerError, R> => {
   const client = Layer.catchAllCause(options.client, (cause) =>
     Cause.isInterruptedOnly(cause)
       ? Layer.failCause(cause as Cause.Cause<never>)
       : Layer.fail(connectFailure(options.dialect, options.target, Cause.squash(cause))))
-  return layerSql(options.storage).pipe(Layer.provide(client))
+  const storage = layerSql(options.storage).pipe(Layer.provide(client))
+  const { watchdog } = options
+  if (watchdog === undefined) return storage
+  const timeout = resolveOperationTimeout(options.dialect, options.storage?.operationTimeout)
+  return Layer.tap(storage, () =>
+    Effect.sync(() => {
+      if (Option.isSome(timeout)) watchdog.arm(Duration.toMillis(timeout.value))
+    }))
 }

@@ -10,7 +10,9 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Net from "node:net"
 import { type StorageLayerError, importDriver, storageOverClient } from "../internal/clientLayer.js"
+import { type ConnectionWatchdog, makeConnectionWatchdog } from "../internal/connectionWatchdog.js"
 import { connectionStringValue, maskConnectionString } from "../internal/connectionTarget.js"
 import { decodeInputEither } from "../internal/decodeInput.js"
 import { MysqlStorageConfig } from "../schema/StorageConfig.js"
@@ -47,9 +49,36 @@ const queryOptions = (url: URL): Record<string, unknown> =>
     }
   }))
 
+// What mysql2 passes to a `stream` factory: the connection's config.
+interface StreamFactoryOptions {
+  readonly config: {
+    readonly host?: string | undefined
+    readonly port?: number | undefined
+    readonly socketPath?: string | undefined
+    readonly enableKeepAlive?: boolean | undefined
+    readonly keepAliveInitialDelay?: number | undefined
+  }
+}
+
+// mysql2 opens each connection on the socket this returns (its `stream` option), so that a connection that stops
+// answering can be closed (see internal/connectionWatchdog.ts). It opens the socket as mysql2 does without the option
+// (lib/base/connection.js: keep-alive and TCP_NODELAY); a factory of the caller's is watched, a stream object kept.
+const watchedStream = (watchdog: ConnectionWatchdog, own: unknown) => (options: StreamFactoryOptions): unknown => {
+  if (typeof own === "function") return watchdog.watch(own(options))
+  if (own !== undefined && own !== null) return own
+  const { config } = options
+  if (config.socketPath) return watchdog.watch(Net.connect(config.socketPath))
+  const socket = watchdog.watch(Net.connect(config.port ?? 3306, config.host ?? "localhost"))
+  if (config.enableKeepAlive !== false) {
+    socket.once("connect", () => socket.setKeepAlive(true, config.keepAliveInitialDelay ?? 0))
+  }
+  socket.setNoDelay(true)
+  return socket
+}
+
 // @effect/sql-mysql2 ignores `poolConfig` (timeouts included) when given a URL, so the URL is split into the client's
 // fields here and every pool option still reaches mysql2.
-const clientConfig = (options: MysqlStorageOptions): MysqlClientConfig => {
+const clientConfig = (options: MysqlStorageOptions, watchdog: ConnectionWatchdog): MysqlClientConfig => {
   const [, { connectTimeout, connectionString, type: _, ...client }] = splitStorageOptions(options)
   const url = new URL(connectionStringValue(connectionString))
   const maxConnections = client.maxConnections ?? 10
@@ -66,7 +95,8 @@ const clientConfig = (options: MysqlStorageOptions): MysqlClientConfig => {
       connectTimeout: Math.round(Duration.toMillis(connectTimeout ?? DEFAULT_CONNECT_TIMEOUT)),
       // The client's default keeps no idle connection, so every query would open a new one.
       maxIdle: maxConnections,
-      ...client.poolConfig
+      ...client.poolConfig,
+      stream: watchedStream(watchdog, client.poolConfig?.stream)
     }
   }
 }
@@ -88,10 +118,12 @@ export const layerMysql = (options: MysqlStorageOptions): Layer.Layer<Checkpoint
     const valid = validate(options)
     if (Either.isLeft(valid)) return yield* valid.left
     const { MysqlClient } = yield* importDriver("mysql", "@effect/sql-mysql2", () => import("@effect/sql-mysql2"))
+    const watchdog = makeConnectionWatchdog()
     return storageOverClient({
       dialect: "mysql",
       target: maskConnectionString(options.connectionString),
-      client: MysqlClient.layer(clientConfig(options)),
-      storage: splitStorageOptions(options)[0]
+      client: MysqlClient.layer(clientConfig(options, watchdog)),
+      storage: splitStorageOptions(options)[0],
+      watchdog
     })
   }))

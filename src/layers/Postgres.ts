@@ -10,7 +10,9 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Net from "node:net"
 import { type StorageLayerError, importDriver, storageOverClient } from "../internal/clientLayer.js"
+import { makeConnectionWatchdog } from "../internal/connectionWatchdog.js"
 import { connectionStringValue, maskConnectionString } from "../internal/connectionTarget.js"
 import { decodeInputEither } from "../internal/decodeInput.js"
 import { PostgresStorageConfig } from "../schema/StorageConfig.js"
@@ -62,15 +64,20 @@ export const layerPostgres = (options: PostgresStorageOptions): Layer.Layer<Chec
     const valid = validate(options)
     if (Either.isLeft(valid)) return yield* valid.left
     const { PgClient } = yield* importDriver("pg", "@effect/sql-pg", () => import("@effect/sql-pg"))
-    const [storage, { connectionString, type: _, ...client }] = splitStorageOptions(options)
+    const [storage, { connectionString, stream, type: _, ...client }] = splitStorageOptions(options)
+    // node-postgres opens each connection on the socket this returns (its `stream` option; the caller's own, if
+    // given), so that a connection that stops answering can be closed (see internal/connectionWatchdog.ts).
+    const watchdog = makeConnectionWatchdog()
     return storageOverClient({
       dialect: "pg",
       target: maskConnectionString(connectionString),
       client: PgClient.layer({
         connectTimeout: DEFAULT_CONNECT_TIMEOUT,
         ...client,
+        stream: () => watchdog.watch(stream === undefined ? new Net.Socket() : stream()),
         url: Redacted.make(connectionStringValue(connectionString))
       }),
-      storage
+      storage,
+      watchdog
     })
   }))

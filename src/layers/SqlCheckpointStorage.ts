@@ -4,11 +4,14 @@
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { decodeInput } from "../internal/decodeInput.js"
+import { refailSqlDefect } from "../internal/refailSqlError.js"
 import {
   type AgentCheckpointFilter,
   type AgentCheckpointListOptions,
@@ -23,7 +26,8 @@ import {
   type CheckpointValidationError,
   type Dialect,
   MigrationError,
-  type StorageConnectionError
+  StorageConnectionError,
+  type StorageQueryError
 } from "../services/CheckpointStorageError.js"
 import { runCheckpointMigrations } from "./CheckpointMigrations.js"
 import { agentCheckpoints, appCheckpoints } from "./CheckpointTables.js"
@@ -39,6 +43,41 @@ export interface SqlCheckpointStorageOptions {
   readonly maxStateBytes?: number | undefined
   /** Applied in the transaction of every store, so the tables never hold more than it allows. Default: none. */
   readonly retention?: RetentionPolicy | undefined
+  /**
+   * How long one operation may take, waiting for a pooled connection included, before it fails with a
+   * `StorageConnectionError` whose `code` is `"TIMEOUT"` (for a stream: how long one page may take). The caller gets
+   * the error at the bound, whatever the network does. With `layerPostgres` and `layerMysql` (not `layerSql`, whose
+   * client is the caller's), a connection that carries nothing either way for as long is closed, so the pool never
+   * hands out a connection whose peer went silent (an idle pooled one is closed too, and reopened when needed). A
+   * store that times out may still have been written: only a store that returned an id is acknowledged.
+   *
+   * Default: `DEFAULT_OPERATION_TIMEOUT` (30 seconds) on PostgreSQL and MySQL/MariaDB. On SQLite, none unless set:
+   * its statements run synchronously and cannot be cut short; waiting for a lock is bounded by `busyTimeout`.
+   * `Duration.infinity` turns it off.
+   */
+  readonly operationTimeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * How long an operation on PostgreSQL or MySQL/MariaDB may take, unless `operationTimeout` says otherwise.
+ *
+ * @since 0.1.0
+ */
+export const DEFAULT_OPERATION_TIMEOUT: Duration.DurationInput = Duration.seconds(30)
+
+/**
+ * The operation timeout of a dialect, as the storage applies it: `None` when there is none.
+ *
+ * @internal
+ */
+export const resolveOperationTimeout = (
+  dialect: Dialect,
+  input: Duration.DurationInput | undefined
+): Option.Option<Duration.Duration> => {
+  const timeout = input === undefined
+    ? (dialect === "sqlite" ? Option.none() : Option.some(Duration.decode(DEFAULT_OPERATION_TIMEOUT)))
+    : Duration.decodeUnknown(input)
+  return Option.filter(timeout, Duration.isFinite)
 }
 
 /**
@@ -49,8 +88,8 @@ export interface SqlCheckpointStorageOptions {
 export const splitStorageOptions = <T extends SqlCheckpointStorageOptions>(
   options: T
 ): readonly [SqlCheckpointStorageOptions, Omit<T, keyof SqlCheckpointStorageOptions>] => {
-  const { maxStateBytes, migrationsTable, retention, ...rest } = options
-  return [{ maxStateBytes, migrationsTable, retention }, rest]
+  const { maxStateBytes, migrationsTable, operationTimeout, retention, ...rest } = options
+  return [{ maxStateBytes, migrationsTable, operationTimeout, retention }, rest]
 }
 
 const resolveDialect = (sql: SqlClient.SqlClient): Effect.Effect<Dialect, MigrationError> =>
@@ -65,7 +104,13 @@ const StorageOptions = Schema.Struct({
   maxStateBytes: Schema.optional(
     Schema.Number.pipe(Schema.filter((n) => (Number.isSafeInteger(n) && n > 0) || "must be a whole number of bytes, 1 or more"))
   ),
-  retention: Schema.optional(RetentionPolicySchema)
+  retention: Schema.optional(RetentionPolicySchema),
+  operationTimeout: Schema.optional(Schema.Unknown.pipe(Schema.filter((input) =>
+    Option.match(Duration.decodeUnknown(input), {
+      onNone: () => "must be a duration (\"30 seconds\", milliseconds, or a Duration)",
+      onSome: (duration) => Duration.greaterThan(duration, Duration.zero) || "must be longer than zero"
+    })
+  )))
 })
 const validateOptions = decodeInput(StorageOptions, "SqlCheckpointStorageOptions")
 
@@ -83,7 +128,8 @@ export const make = Effect.fnUntraced(function*(
 > {
   const { maxStateBytes, retention } = yield* validateOptions({
     maxStateBytes: options.maxStateBytes,
-    retention: options.retention
+    retention: options.retention,
+    operationTimeout: options.operationTimeout
   })
   // Our column names are exact (camelCase, as drizzle-storage made them): the caller's name transforms must not
   // bend them.
@@ -95,39 +141,80 @@ export const make = Effect.fnUntraced(function*(
   const apps = makeCheckpointTable(sql, dialect, appCheckpoints, { maxStateBytes, retention })
   const validatePolicy = decodeInput(RetentionPolicySchema, "RetentionPolicy")
 
+  // The bound of every operation. `disconnect`: the caller gets the error at the bound, while the interrupted
+  // statement is cleaned up in the background (interrupting it can take longer: @effect/sql acquires a transaction's
+  // connection uninterruptibly, and @effect/sql-pg waits up to 5 s for its pg_cancel_backend). The connection it held
+  // is closed by the connection watchdog (internal/connectionWatchdog.ts) once it has been silent as long.
+  // `refailSqlDefect` first: a connection lost during a transaction's COMMIT or ROLLBACK reaches us as a defect.
+  const timeout = resolveOperationTimeout(dialect, options.operationTimeout)
+  const timedOut = (operation: string, duration: Duration.Duration) => () =>
+    new StorageConnectionError({
+      dialect,
+      operation,
+      code: "TIMEOUT",
+      cause: new Error(`no answer within ${Duration.format(duration)} (operationTimeout)`)
+    })
+  const bounded = <A, E, R>(operation: string, effect: Effect.Effect<A, E, R>) => {
+    const typed = refailSqlDefect(dialect, operation)(effect)
+    return Option.match(timeout, {
+      onNone: () => typed as Effect.Effect<A, E | StorageConnectionError | StorageQueryError, R>,
+      onSome: (duration) =>
+        typed.pipe(Effect.disconnect, Effect.timeoutFail({ duration, onTimeout: timedOut(operation, duration) }))
+    })
+  }
+  // A stream is bounded page by page (each pull), never as a whole: its consumer sets the pace. Not disconnected: the
+  // pull belongs to the stream's scope, which closes right after; with @effect/sql-pg the error may then come up to
+  // 5 s after the bound (its pg_cancel_backend), still bounded.
+  const boundedStream = <A, E, R>(operation: string, stream: Stream.Stream<A, E, R>) =>
+    Option.match(timeout, {
+      onNone: () => stream as Stream.Stream<A, E | StorageConnectionError, R>,
+      onSome: (duration) =>
+        Stream.fromPull(Effect.map(Stream.toPull(stream), (pull) =>
+          pull.pipe(
+            Effect.timeoutFail({
+              duration,
+              onTimeout: (): Option.Option<E | StorageConnectionError> => Option.some(timedOut(operation, duration)())
+            })
+          )))
+    })
+
   const listAgentCheckpoints = (options?: AgentCheckpointListOptions) =>
-    options === undefined ? agents.listAll("listAgentCheckpoints") : agents.listPage("listAgentCheckpoints", options)
+    options === undefined
+      ? bounded("listAgentCheckpoints", agents.listAll("listAgentCheckpoints"))
+      : bounded("listAgentCheckpoints", agents.listPage("listAgentCheckpoints", options))
   const listAppCheckpoints = (options?: AppCheckpointListOptions) =>
-    options === undefined ? apps.listAll("listAppCheckpoints") : apps.listPage("listAppCheckpoints", options)
+    options === undefined
+      ? bounded("listAppCheckpoints", apps.listAll("listAppCheckpoints"))
+      : bounded("listAppCheckpoints", apps.listPage("listAppCheckpoints", options))
   const streamAgentCheckpoints = (options?: AgentCheckpointFilter & CheckpointStreamOptions) =>
-    agents.stream("streamAgentCheckpoints", options)
+    boundedStream("streamAgentCheckpoints", agents.stream("streamAgentCheckpoints", options))
   const streamAppCheckpoints = (options?: AppCheckpointFilter & CheckpointStreamOptions) =>
-    apps.stream("streamAppCheckpoints", options)
+    boundedStream("streamAppCheckpoints", apps.stream("streamAppCheckpoints", options))
 
   return CheckpointStorage.of({
     storeAgentCheckpoint: Effect.fn("CheckpointStorage.storeAgentCheckpoint")((checkpoint) =>
-      agents.store("storeAgentCheckpoint", checkpoint)
+      bounded("storeAgentCheckpoint", agents.store("storeAgentCheckpoint", checkpoint))
     ),
     retrieveAgentCheckpoint: Effect.fn("CheckpointStorage.retrieveAgentCheckpoint")((id) =>
-      agents.retrieve("retrieveAgentCheckpoint", id)
+      bounded("retrieveAgentCheckpoint", agents.retrieve("retrieveAgentCheckpoint", id))
     ),
     listAgentCheckpoints: Effect.fn("CheckpointStorage.listAgentCheckpoints")(
       listAgentCheckpoints
     ) as CheckpointStorageService["listAgentCheckpoints"],
     storeAppCheckpoint: Effect.fn("CheckpointStorage.storeAppCheckpoint")((checkpoint) =>
-      apps.store("storeAppCheckpoint", checkpoint)
+      bounded("storeAppCheckpoint", apps.store("storeAppCheckpoint", checkpoint))
     ),
     retrieveAppCheckpoint: Effect.fn("CheckpointStorage.retrieveAppCheckpoint")((id) =>
-      apps.retrieve("retrieveAppCheckpoint", id)
+      bounded("retrieveAppCheckpoint", apps.retrieve("retrieveAppCheckpoint", id))
     ),
     listAppCheckpoints: Effect.fn("CheckpointStorage.listAppCheckpoints")(
       listAppCheckpoints
     ) as CheckpointStorageService["listAppCheckpoints"],
     retrieveLatestAppCheckpoint: Effect.fn("CheckpointStorage.retrieveLatestAppCheckpoint")((filter) =>
-      apps.latest("retrieveLatestAppCheckpoint", filter)
+      bounded("retrieveLatestAppCheckpoint", apps.latest("retrieveLatestAppCheckpoint", filter))
     ),
     retrieveLatestAgentCheckpoint: Effect.fn("CheckpointStorage.retrieveLatestAgentCheckpoint")((filter) =>
-      agents.latest("retrieveLatestAgentCheckpoint", filter)
+      bounded("retrieveLatestAgentCheckpoint", agents.latest("retrieveLatestAgentCheckpoint", filter))
     ),
     streamAgentCheckpoints: ((options) =>
       Stream.withSpan(streamAgentCheckpoints(options), "CheckpointStorage.streamAgentCheckpoints")) as CheckpointStorageService[
@@ -138,34 +225,44 @@ export const make = Effect.fnUntraced(function*(
         "streamAppCheckpoints"
       ],
     deleteAgentCheckpoint: Effect.fn("CheckpointStorage.deleteAgentCheckpoint")((id) =>
-      agents.deleteById("deleteAgentCheckpoint", id)
+      bounded("deleteAgentCheckpoint", agents.deleteById("deleteAgentCheckpoint", id))
     ),
     deleteAppCheckpoint: Effect.fn("CheckpointStorage.deleteAppCheckpoint")((id) =>
-      apps.deleteById("deleteAppCheckpoint", id)
+      bounded("deleteAppCheckpoint", apps.deleteById("deleteAppCheckpoint", id))
     ),
     deleteAgentCheckpoints: Effect.fn("CheckpointStorage.deleteAgentCheckpoints")((selector) =>
-      agents.deleteWhere("deleteAgentCheckpoints", selector)
+      bounded("deleteAgentCheckpoints", agents.deleteWhere("deleteAgentCheckpoints", selector))
     ),
     deleteAppCheckpoints: Effect.fn("CheckpointStorage.deleteAppCheckpoints")((selector) =>
-      apps.deleteWhere("deleteAppCheckpoints", selector)
+      bounded("deleteAppCheckpoints", apps.deleteWhere("deleteAppCheckpoints", selector))
     ),
-    prune: Effect.fn("CheckpointStorage.prune")(function*(policy) {
-      const valid = yield* validatePolicy(policy)
-      return { agentCheckpoints: yield* agents.prune(valid), appCheckpoints: yield* apps.prune(valid) }
-    }),
-    statistics: Effect.fn("CheckpointStorage.statistics")(function*() {
-      return {
-        agentCheckpoints: yield* agents.statistics("statistics"),
-        appCheckpoints: yield* apps.statistics("statistics")
-      }
-    }),
-    listAgentLineage: Effect.fn("CheckpointStorage.listAgentLineage")((id) => agents.lineage("listAgentLineage", id)),
-    listAppLineage: Effect.fn("CheckpointStorage.listAppLineage")((id) => apps.lineage("listAppLineage", id)),
+    prune: Effect.fn("CheckpointStorage.prune")((policy) =>
+      bounded(
+        "prune",
+        Effect.gen(function*() {
+          const valid = yield* validatePolicy(policy)
+          return { agentCheckpoints: yield* agents.prune(valid), appCheckpoints: yield* apps.prune(valid) }
+        })
+      )
+    ),
+    statistics: Effect.fn("CheckpointStorage.statistics")(() =>
+      bounded(
+        "statistics",
+        Effect.gen(function*() {
+          return {
+            agentCheckpoints: yield* agents.statistics("statistics"),
+            appCheckpoints: yield* apps.statistics("statistics")
+          }
+        })
+      )
+    ),
+    listAgentLineage: Effect.fn("CheckpointStorage.listAgentLineage")((id) => bounded("listAgentLineage", agents.lineage("listAgentLineage", id))),
+    listAppLineage: Effect.fn("CheckpointStorage.listAppLineage")((id) => bounded("listAppLineage", apps.lineage("listAppLineage", id))),
     forkAgentCheckpoint: Effect.fn("CheckpointStorage.forkAgentCheckpoint")((id, changes) =>
-      agents.fork("forkAgentCheckpoint", id, changes)
+      bounded("forkAgentCheckpoint", agents.fork("forkAgentCheckpoint", id, changes))
     ),
     forkAppCheckpoint: Effect.fn("CheckpointStorage.forkAppCheckpoint")((id, changes) =>
-      apps.fork("forkAppCheckpoint", id, changes)
+      bounded("forkAppCheckpoint", apps.fork("forkAppCheckpoint", id, changes))
     )
   })
 })

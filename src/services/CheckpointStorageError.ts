@@ -29,7 +29,9 @@ const withCause = (text: string, cause: unknown): string => {
 }
 
 /**
- * The database cannot be reached, refused the credentials, or dropped the connection. Retrying later may succeed.
+ * The database cannot be reached, refused the credentials, or dropped the connection, or an operation got no answer
+ * within the storage's `operationTimeout` (`code: "TIMEOUT"`; a store that timed out may still have been written).
+ * Retrying later may succeed.
  *
  * @since 0.1.0
  */
