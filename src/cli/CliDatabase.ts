@@ -1,0 +1,116 @@
+/**
+ * The database a command works on: a raw `SqlClient` (for the schema checks, the statistics per session and the
+ * bulk copy) and the `CheckpointStorage` over that same client, so both share one connection pool.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import type { StorageLayerError } from "../internal/clientLayer.js"
+import { importDriver } from "../internal/clientLayer.js"
+import { classifyDriverError } from "../internal/driverError.js"
+import { DEFAULT_CONNECT_TIMEOUT } from "../layers/Postgres.js"
+import { layerSql } from "../layers/SqlCheckpointStorage.js"
+import { layerSqliteSession } from "../layers/SqliteSession.js"
+import type { CheckpointStorage } from "../services/CheckpointStorage.js"
+import { StorageConnectionError } from "../services/CheckpointStorageError.js"
+import type { DatabaseUrl } from "./DatabaseUrl.js"
+
+/**
+ * The database of a command, with the client that talks to it.
+ */
+export class CliDatabase extends Context.Tag("effect-checkpoint-storage/cli/CliDatabase")<CliDatabase, {
+  readonly url: DatabaseUrl
+  readonly sql: SqlClient.SqlClient
+}>() {}
+
+const connectFailure = (url: DatabaseUrl, cause: unknown): StorageConnectionError => {
+  // The clients wrap the driver's error in a SqlError; better-sqlite3 opening a file throws it as it is.
+  const driverError = typeof cause === "object" && cause !== null && "_tag" in cause && cause._tag === "SqlError" &&
+      "cause" in cause && cause.cause !== undefined
+    ? cause.cause
+    : cause
+  const { code } = classifyDriverError(url.dialect, driverError)
+  return new StorageConnectionError({
+    dialect: url.dialect,
+    operation: "connect",
+    target: url.display,
+    cause: driverError,
+    ...(code === undefined ? {} : { code })
+  })
+}
+
+const connectTimeoutMillis = Math.round(Duration.toMillis(DEFAULT_CONNECT_TIMEOUT))
+
+const clientLayer = (url: DatabaseUrl): Layer.Layer<SqlClient.SqlClient, StorageConnectionError> => {
+  switch (url.dialect) {
+    case "sqlite":
+      return Layer.unwrapEffect(Effect.map(
+        importDriver("sqlite", "@effect/sql-sqlite-node", () => import("@effect/sql-sqlite-node")),
+        ({ SqliteClient }) =>
+          // WAL and the busy timeout, as layerSqliteNode sets them, so the CLI can run beside a live agent.
+          Layer.provideMerge(
+            layerSqliteSession({}),
+            SqliteClient.layer({ filename: url.databasePath, disableWAL: true })
+          )
+      )).pipe(mapConnectFailure(url))
+    case "pg":
+      return Layer.unwrapEffect(Effect.map(
+        importDriver("pg", "@effect/sql-pg", () => import("@effect/sql-pg")),
+        ({ PgClient }) =>
+          PgClient.layer({ url: url.connectionString, connectTimeout: DEFAULT_CONNECT_TIMEOUT, maxConnections: 4 })
+      )).pipe(mapConnectFailure(url))
+    case "mysql":
+      return Layer.unwrapEffect(Effect.map(
+        importDriver("mysql", "@effect/sql-mysql2", () => import("@effect/sql-mysql2")),
+        ({ MysqlClient }) => {
+          // @effect/sql-mysql2 ignores poolConfig (the connect timeout) when given a URL: pass the URL's parts.
+          const parsed = new URL(Redacted.value(url.connectionString))
+          const password = decodeURIComponent(parsed.password)
+          const database = decodeURIComponent(parsed.pathname.slice(1))
+          return MysqlClient.layer({
+            host: parsed.hostname.replace(/^\[(.*)\]$/, "$1") || "localhost",
+            port: parsed.port === "" ? 3306 : Number(parsed.port),
+            username: decodeURIComponent(parsed.username) || "root",
+            ...(password === "" ? {} : { password: Redacted.make(password) }),
+            ...(database === "" ? {} : { database }),
+            maxConnections: 4,
+            poolConfig: { connectTimeout: connectTimeoutMillis, maxIdle: 4 }
+          })
+        }
+      )).pipe(mapConnectFailure(url))
+  }
+}
+
+const mapConnectFailure = (url: DatabaseUrl) => <A, E>(layer: Layer.Layer<A, E>): Layer.Layer<A, StorageConnectionError> =>
+  Layer.catchAllCause(layer, (cause) =>
+    Cause.isInterruptedOnly(cause)
+      ? Layer.failCause(cause as Cause.Cause<never>)
+      : Layer.fail(connectFailure(url, Cause.squash(cause))))
+
+/**
+ * The database without the storage: connects, but applies no migration (for `doctor` and `migrate`).
+ */
+export const layerDatabase = (
+  url: DatabaseUrl
+): Layer.Layer<CliDatabase | SqlClient.SqlClient, StorageConnectionError> =>
+  Layer.effect(
+    CliDatabase,
+    Effect.map(SqlClient.SqlClient, (sql) => ({ url, sql: sql.withoutTransforms() }))
+  ).pipe(Layer.provideMerge(clientLayer(url)))
+
+/**
+ * The database and the storage over it (building it applies any pending migration, as every layer does).
+ */
+export const layerStorage = (
+  url: DatabaseUrl
+): Layer.Layer<CliDatabase | CheckpointStorage, StorageLayerError> => {
+  const client = clientLayer(url)
+  return Layer.merge(
+    layerSql(),
+    Layer.effect(CliDatabase, Effect.map(SqlClient.SqlClient, (sql) => ({ url, sql: sql.withoutTransforms() })))
+  ).pipe(Layer.provide(client))
+}

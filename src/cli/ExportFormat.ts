@@ -1,0 +1,67 @@
+/**
+ * The export file: JSON Lines. The first line is a header naming the format and the export; each other line is one
+ * checkpoint, its `state` a JSON object:
+ *
+ *   {"format":"effect-checkpoint-storage/jsonl","version":1,"exportId":"…","source":"postgres://me:***@db/agents","exportedAt":…}
+ *   {"table":"agent","id":"1","parentId":null,"sessionId":"s","agentId":"a","agentType":"coder","name":"step-1","createdAt":…,"state":{…}}
+ *   {"table":"app","id":"1","parentId":null,"sessionId":"s","hostname":"h","projectDirectory":"/p","createdAt":…,"state":{…}}
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * The `format` of the header line.
+ */
+export const EXPORT_FORMAT = "effect-checkpoint-storage/jsonl"
+
+/**
+ * The header line.
+ */
+export const ExportHeader = Schema.Struct({
+  format: Schema.Literal(EXPORT_FORMAT),
+  version: Schema.Literal(1),
+  /** Unique per export: an import records it, so importing the same file again adds nothing. */
+  exportId: Schema.String,
+  source: Schema.optional(Schema.String),
+  exportedAt: Schema.optional(Schema.Number)
+})
+
+/**
+ * @since 0.1.0
+ */
+export type ExportHeader = typeof ExportHeader.Type
+
+const Id = Schema.Union(Schema.String, Schema.Number).pipe(
+  Schema.filter((id) => /^[1-9]\d{0,15}$/.test(String(id)) || "must be a positive whole number")
+)
+const StateObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+const shared = {
+  id: Id,
+  parentId: Schema.optional(Schema.NullOr(Id)),
+  sessionId: Schema.String,
+  createdAt: Schema.Number,
+  state: StateObject
+}
+
+/**
+ * A checkpoint line.
+ */
+export const ExportLine = Schema.Union(
+  Schema.Struct({
+    table: Schema.Literal("agent"),
+    ...shared,
+    agentId: Schema.String,
+    agentType: Schema.String,
+    name: Schema.String
+  }),
+  Schema.Struct({
+    table: Schema.Literal("app"),
+    ...shared,
+    hostname: Schema.String,
+    projectDirectory: Schema.String
+  })
+)
+
+/**
+ * @since 0.1.0
+ */
+export type ExportLine = typeof ExportLine.Type

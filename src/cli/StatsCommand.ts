@@ -1,0 +1,99 @@
+/**
+ * `stats`: how many checkpoints, how large, how old, per table and per session.
+ */
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { refailSqlError } from "../internal/refailSqlError.js"
+import type { TableStatistics } from "../schema/CheckpointQuery.js"
+import { CheckpointStorage } from "../services/CheckpointStorage.js"
+import { CliDatabase } from "./CliDatabase.js"
+import { databaseOptions, jsonOption } from "./CommonOptions.js"
+import { formatBytes, formatTime, printJson, renderTable, truncate } from "./Output.js"
+import { withStorage } from "./RunCommand.js"
+import { commandHelp } from "./CommandHelp.js"
+
+interface SessionStatistics {
+  readonly table: "agent" | "app"
+  readonly sessionId: string
+  readonly count: number
+  readonly totalBytes: number
+  readonly newestCreatedAt: number
+}
+
+// The statistics per session are not in the storage's API: one GROUP BY per table, on the sessionId index.
+const sessionStatistics = (limit: number) =>
+  Effect.gen(function*() {
+    const { sql, url } = yield* CliDatabase
+    const perTable = (table: "AgentCheckpoints" | "AppCheckpoints", name: "agent" | "app") =>
+      sql<Record<string, unknown>>`SELECT ${sql("sessionId")} AS ${sql("sessionId")}, COUNT(*) AS ${sql("count")},
+SUM(${sql("sizeBytes")}) AS ${sql("totalBytes")}, MAX(${sql("createdAt")}) AS ${sql("newest")}
+FROM ${sql(table)} GROUP BY ${sql("sessionId")} ORDER BY ${sql("newest")} DESC LIMIT ${sql.literal(String(limit))}`.pipe(
+        Effect.map((rows) =>
+          rows.map((row): SessionStatistics => ({
+            table: name,
+            sessionId: String(row.sessionId),
+            count: Number(row.count),
+            totalBytes: Number(row.totalBytes ?? 0),
+            newestCreatedAt: Number(row.newest)
+          }))
+        ),
+        Effect.mapError(refailSqlError(url.dialect, "stats"))
+      )
+    return [...yield* perTable("AgentCheckpoints", "agent"), ...yield* perTable("AppCheckpoints", "app")]
+  })
+
+const tableRow = (name: string, stats: TableStatistics) => [
+  name,
+  String(stats.count),
+  formatBytes(stats.totalBytes),
+  formatBytes(stats.largestBytes),
+  Option.match(stats.oldestCreatedAt, { onNone: () => "", onSome: formatTime }),
+  Option.match(stats.newestCreatedAt, { onNone: () => "", onSome: formatTime })
+]
+
+/**
+ * The `stats` command.
+ */
+export const statsCommand = Command.make(
+  "stats",
+  {
+    sessions: Options.integer("sessions").pipe(
+      Options.withDescription("How many sessions to show per table, newest first"),
+      Options.withDefault(20)
+    ),
+    json: jsonOption,
+    ...databaseOptions
+  },
+  (args) =>
+    Effect.gen(function*() {
+      const storage = yield* CheckpointStorage
+      const { url } = yield* CliDatabase
+      const tables = yield* storage.statistics()
+      const sessions = yield* sessionStatistics(Math.max(1, args.sessions))
+      if (args.json) return yield* printJson({ database: url.display, ...tables, sessions })
+      yield* Console.log(`Checkpoints in ${url.display}\n`)
+      yield* Console.log(renderTable(["table", "count", "total", "largest", "oldest", "newest"], [
+        tableRow("AgentCheckpoints", tables.agentCheckpoints),
+        tableRow("AppCheckpoints", tables.appCheckpoints)
+      ]))
+      if (sessions.length > 0) {
+        yield* Console.log(`\nPer session (the ${args.sessions} newest of each table):\n`)
+        yield* Console.log(renderTable(
+          ["table", "sessionId", "count", "total", "newest"],
+          sessions.map((s) => [
+            s.table,
+            truncate(s.sessionId, 40),
+            String(s.count),
+            formatBytes(s.totalBytes),
+            formatTime(s.newestCreatedAt)
+          ])
+        ))
+      }
+    }).pipe(withStorage(args))
+).pipe(Command.withDescription(commandHelp(
+  "Counts and sizes of the checkpoints, per table and per session.",
+  "ecs stats --db mysql://root@localhost/agents --json"
+)))
