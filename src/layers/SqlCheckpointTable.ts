@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type * as Statement from "@effect/sql/Statement"
 import * as Chunk from "effect/Chunk"
@@ -14,13 +14,15 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { parseCheckpointId } from "../internal/checkpointId.js"
 import { decodeCursor, encodeCursor } from "../internal/cursor.js"
-import { decodeInput } from "../internal/decodeInput.js"
+import { decodeInput, decodeInputEither } from "../internal/decodeInput.js"
 import { classifyDriverError } from "../internal/driverError.js"
 import { encodeState } from "../internal/encodeState.js"
+import { makeInsertBatcher } from "../internal/InsertBatcher.js"
 import { refailSqlError } from "../internal/refailSqlError.js"
 import type { CheckpointState } from "../schema/CheckpointFields.js"
 import {
@@ -36,6 +38,7 @@ import {
   CheckpointValidationError,
   type Dialect,
   StateDecodeError,
+  type StateEncodeError,
   StateTooLargeError,
   StorageQueryError
 } from "../services/CheckpointStorageError.js"
@@ -68,18 +71,18 @@ interface PageFields extends FilterFields {
   readonly includeTotal?: boolean | undefined
 }
 
-const parseState = (table: string, id: string, json: string): Effect.Effect<CheckpointState, StateDecodeError> =>
-  Effect.suspend(() => {
-    let state: unknown
-    try {
-      state = JSON.parse(json)
-    } catch (cause) {
-      return Effect.fail(new StateDecodeError({ table, id, cause }))
-    }
-    return typeof state === "object" && state !== null && !Array.isArray(state)
-      ? Effect.succeed(state as CheckpointState)
-      : Effect.fail(new StateDecodeError({ table, id, cause: new Error("the JSON is not an object") }))
-  })
+// Synchronous, like the decoding around it: a row costs no fiber step of its own.
+const parseState = (table: string, id: string, json: string): Either.Either<CheckpointState, StateDecodeError> => {
+  let state: unknown
+  try {
+    state = JSON.parse(json)
+  } catch (cause) {
+    return Either.left(new StateDecodeError({ table, id, cause }))
+  }
+  return typeof state === "object" && state !== null && !Array.isArray(state)
+    ? Either.right(state as CheckpointState)
+    : Either.left(new StateDecodeError({ table, id, cause: new Error("the JSON is not an object") }))
+}
 
 const invalid = (subject: string, path: string, message: string) =>
   new CheckpointValidationError({ subject, issues: [{ path, message }] })
@@ -110,12 +113,13 @@ export const makeCheckpointTable = <
   const columnList = (columns: ReadonlyArray<string>) => sql.csv(columns.map((column) => sql`${sql(column)}`))
   const listColumns = columnList(table.listColumns)
   const rowColumns = columnList([...table.listColumns, "state"])
-  const validateInput = decodeInput(table.input, table.inputName)
-  const validateFilter = decodeInput(table.filter, `${table.name} filter`)
+  // The hot paths (store, retrieve, latest) decode synchronously: the same Schemas, without an Effect per step.
+  const validateInput = decodeInputEither(table.input, table.inputName)
+  const validateFilter = decodeInputEither(table.filter, `${table.name} filter`)
   const validateListOptions = decodeInput(table.listOptions, `${table.name} list options`)
   const validateSelector = decodeInput(table.selector, `${table.name} selector`)
-  const decodeRows = Schema.decodeUnknown(Schema.Array(table.row))
-  const decodeListRows = Schema.decodeUnknown(Schema.Array(table.listRow))
+  const decodeRows = Schema.decodeUnknownEither(Schema.Array(table.row))
+  const decodeListRows = Schema.decodeUnknownEither(Schema.Array(table.listRow))
 
   const failed = (operation: string) => (error: SqlError) => refailSqlError(dialect, operation)(error)
   // A row without the shape its table was created with (a NULL, a column of another type) was written or changed
@@ -123,16 +127,20 @@ export const makeCheckpointTable = <
   const unexpectedRow = (operation: string) => (cause: ParseResult.ParseError) =>
     new StorageQueryError({ dialect, operation, code: "UNEXPECTED_ROW", cause })
 
-  const toStored = (operation: string) => (rows: ReadonlyArray<unknown>) =>
-    decodeRows(rows).pipe(
-      Effect.mapError(unexpectedRow(operation)),
-      Effect.flatMap((decoded) =>
-        Effect.forEach(decoded, (row): Effect.Effect<Stored, StateDecodeError> =>
-          Effect.map(parseState(table.name, row.id, row.state), (state) => ({ ...row, state })))
-      )
-    )
+  // Rows are decoded once, on the way out, with the table's row Schema; the state is parsed from its JSON text.
+  const toStored = (operation: string) => (rows: ReadonlyArray<unknown>): Either.Either<Array<Stored>, StorageQueryError | StateDecodeError> => {
+    const decoded = decodeRows(rows)
+    if (Either.isLeft(decoded)) return Either.left(unexpectedRow(operation)(decoded.left))
+    const stored: Array<Stored> = []
+    for (const row of decoded.right) {
+      const state = parseState(table.name, row.id, row.state)
+      if (Either.isLeft(state)) return Either.left(state.left)
+      stored.push({ ...row, state: state.right })
+    }
+    return Either.right(stored)
+  }
   const toListItems = (operation: string) => (rows: ReadonlyArray<unknown>) =>
-    Effect.mapError(decodeListRows(rows), unexpectedRow(operation))
+    Either.mapLeft(decodeListRows(rows), unexpectedRow(operation))
 
   // --- SQL fragments ---------------------------------------------------------------------------------------------
 
@@ -197,6 +205,116 @@ export const makeCheckpointTable = <
       )
   })
 
+  // The single-row INSERT of a plain store (no parentId), compiled once: its columns are always these.
+  const plainColumns = ["state", "sizeBytes", ...table.inputColumns]
+  const plainInsert = (() => {
+    const placeholder = Object.fromEntries(plainColumns.map((column) => [column, 0]))
+    return sql.onDialectOrElse({
+      mysql: () => sql`INSERT INTO ${tableName} ${sql.insert(placeholder)}`.compile()[0],
+      orElse: () => sql`INSERT INTO ${tableName} ${sql.insert(placeholder)} RETURNING ${sql("id")}`.compile()[0]
+    })
+  })()
+  const insertPlainRow = sql.onDialectOrElse({
+    mysql: () => (row: Record<string, unknown>) =>
+      Effect.map(
+        sql.unsafe(plainInsert, plainColumns.map((column) => row[column])).raw,
+        (header) => String((header as { readonly insertId: number | string }).insertId)
+      ),
+    orElse: () => (row: Record<string, unknown>) =>
+      Effect.map(
+        sql.unsafe<{ readonly id: number | string | bigint }>(plainInsert, plainColumns.map((column) => row[column])),
+        (rows) => String(rows[0]!.id)
+      )
+  })
+
+  // --- Coalesced inserts ---------------------------------------------------------------------------------------
+  //
+  // Concurrent plain stores (no parentId, no retention) are written by one multi-row INSERT (see InsertBatcher).
+  // A multi-row INSERT is one statement: all its rows are written or none. Which id each row got:
+  //
+  // - PostgreSQL: the ids come from the table's sequence, whose `nextval` is evaluated for each row of the VALUES
+  //   list in list order and only ever increases (also across sessions), so the rows' ids increase in list order.
+  //   RETURNING gives them back; sorting them ascending maps them to the rows without relying on the order of
+  //   RETURNING itself.
+  // - SQLite: the statement holds the database's write lock and AUTOINCREMENT gives each row, in VALUES order, one
+  //   more than the largest id ever used: again increasing in list order, and the same sort maps them.
+  // - MySQL/MariaDB: no RETURNING. The result header's insertId is LAST_INSERT_ID(), the id of the *first* row, and
+  //   InnoDB gives the rows of one multi-row INSERT consecutive ids (step auto_increment_increment) when
+  //   innodb_autoinc_lock_mode is 0 ("traditional") or 1 ("consecutive", the default of MariaDB and of MySQL
+  //   before 8.0): a "simple insert" reserves all its values at once
+  //   (https://dev.mysql.com/doc/refman/8.0/en/innodb-auto-increment-handling.html). In mode 2 ("interleaved") the
+  //   manual promises that only for simple inserts, so this is not relied on: the rows are then written one by
+  //   one. The mode is read once, when the first batch forms. affectedRows must equal the number of rows.
+  //   test/Batching.test.ts stores concurrent batches and checks that every id retrieves its caller's checkpoint.
+  const ascendingIds = (rows: ReadonlyArray<{ readonly id: number | string | bigint }>, count: number) => {
+    if (rows.length !== count) {
+      return Effect.dieMessage(`a ${count}-row INSERT returned ${rows.length} ids`)
+    }
+    const ids = rows.map((row) => BigInt(row.id))
+    ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    return Effect.succeed(ids.map(String))
+  }
+  // undefined until read; null when the ids of a multi-row INSERT cannot be known (then rows go one by one). The
+  // table must be InnoDB: the lock modes are InnoDB's, and only a transactional engine rolls back a multi-row INSERT
+  // that fails half-way (MyISAM keeps the rows written before the failure, which the row-by-row retry would repeat).
+  let mysqlIdStep: number | null | undefined
+  const readMysqlIdStep = Effect.suspend(() =>
+    mysqlIdStep !== undefined
+      ? Effect.succeed(mysqlIdStep)
+      : Effect.map(
+        sql<{ readonly mode: unknown; readonly step: unknown; readonly engine: unknown }>`SELECT
+@@innodb_autoinc_lock_mode AS ${sql("mode")}, @@auto_increment_increment AS ${sql("step")},
+(SELECT ${sql("ENGINE")} FROM ${sql("information_schema.TABLES")}
+ WHERE ${sql("TABLE_SCHEMA")} = DATABASE() AND ${sql("TABLE_NAME")} = ${table.name}) AS ${sql("engine")}`,
+        (rows) => {
+          const mode = Number(rows[0]?.mode)
+          const step = Number(rows[0]?.step)
+          const innodb = String(rows[0]?.engine).toLowerCase() === "innodb"
+          mysqlIdStep = innodb && (mode === 0 || mode === 1) && Number.isSafeInteger(step) && step >= 1 ? step : null
+          return mysqlIdStep
+        }
+      )
+  )
+  const insertManyReturningIds = sql.onDialectOrElse({
+    mysql: () => (rows: ReadonlyArray<Record<string, unknown>>) =>
+      Effect.flatMap(readMysqlIdStep, (step) =>
+        step === null ? Effect.succeed(undefined) : Effect.flatMap(
+          sql`INSERT INTO ${tableName} ${sql.insert(rows)}`.raw,
+          (result) => {
+            const header = result as { readonly insertId: number | string; readonly affectedRows: number }
+            if (Number(header.affectedRows) !== rows.length) {
+              return Effect.dieMessage(`a ${rows.length}-row INSERT reported ${header.affectedRows} rows`)
+            }
+            const first = BigInt(header.insertId)
+            return Effect.succeed(rows.map((_, index) => String(first + BigInt(index * step))))
+          }
+        )),
+    orElse: () => (rows: ReadonlyArray<Record<string, unknown>>) =>
+      Effect.flatMap(
+        sql<{ readonly id: number | string | bigint }>`INSERT INTO ${tableName} ${sql.insert(rows)} RETURNING ${sql("id")}`,
+        (returned) => ascendingIds(returned, rows.length)
+      )
+  })
+  // Limits per statement: SQLite builds before 3.32 allow 999 bound parameters (8 per row here), PostgreSQL 65 535;
+  // MariaDB refuses packets over max_allowed_packet (16 MiB by default). SQLite has one connection: one statement
+  // at a time. The servers: two, so that one batch forms while the other is in flight.
+  const batchInsert = makeInsertBatcher<Record<string, unknown>, SqlError>({
+    insertOne: insertPlainRow,
+    insertMany: insertManyReturningIds,
+    sizeOf: (row) => (row.sizeBytes as number) + 256,
+    maxRows: dialect === "sqlite" ? 100 : 1000,
+    maxBytes: 4 * 1024 * 1024,
+    maxInFlight: dialect === "sqlite" ? 1 : 2,
+    retryRowByRow: (error) => !classifyDriverError(dialect, error.cause ?? error).isConnectionFailure
+  })
+  // A store inside the caller's own transaction (sql.withTransaction around our calls) must use that transaction's
+  // connection: it is not batched.
+  const insertPlain = (row: Record<string, unknown>) =>
+    Effect.flatMap(
+      Effect.serviceOption(SqlClient.TransactionConnection),
+      (transaction) => Option.isSome(transaction) ? insertPlainRow(row) : batchInsert(row)
+    )
+
   // Serializes the stores of one session (or agent) while retention prunes it, so that two concurrent stores cannot
   // both keep the N-th row. PostgreSQL: an advisory lock until the commit. MySQL: the key's rows and the index gap
   // after them, locked until the commit. SQLite: nothing to do, the insert already holds the database's write lock.
@@ -208,8 +326,16 @@ export const makeCheckpointTable = <
     orElse: () => (_column: string, _value: string) => Effect.void
   })
 
-  // Two transactions locking keys can deadlock (MySQL gap locks); the database aborts one of them, which retries at
-  // once (the other has its locks by then). No delay: a sleep would hang callers that test with a TestClock.
+  // Two transactions locking keys can deadlock (MySQL gap locks); the database aborts one of them, which retries
+  // after a short random pause, so that two victims do not collide again at once. The pause is a real timer, not the
+  // Effect Clock: a sleep on the Clock would hang callers that test with a TestClock.
+  const pauseBeforeRetry = Effect.promise(() =>
+    new Promise<void>((resolve) => setTimeout(resolve, 1 + Math.floor(Math.random() * 25)))
+  )
+  const retryDeadlocks = Schedule.recurs(30).pipe(
+    Schedule.whileInput((error: unknown) => isDeadlock(error)),
+    Schedule.tapInput(() => pauseBeforeRetry)
+  )
   const isDeadlock = (error: SqlError | unknown): boolean => {
     if (typeof error !== "object" || error === null || !("_tag" in error) || error._tag !== "SqlError") return false
     const { code } = classifyDriverError(dialect, (error as SqlError).cause)
@@ -247,24 +373,36 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
 
   // --- Operations ------------------------------------------------------------------------------------------------
 
-  const store = (operation: string, input: Input) =>
-    Effect.gen(function*() {
-      const checkpoint = yield* validateInput(input)
-      const state = yield* encodeState(checkpoint.state)
-      const sizeBytes = Buffer.byteLength(state, "utf8")
-      if (options.maxStateBytes !== undefined && sizeBytes > options.maxStateBytes) {
-        return yield* new StateTooLargeError({ sizeBytes, maxBytes: options.maxStateBytes })
-      }
-      const row: Record<string, unknown> = { state, sizeBytes }
-      for (const column of table.inputColumns) row[column] = checkpoint[column]
-      const parentId = checkpoint.parentId
-      if (parentId !== undefined) row.parentId = Number(parentId)
+  // Everything a store checks before anything is written, synchronously: the input's Schema, the state's JSON and
+  // its size. The state is encoded once, here; nothing parses it back.
+  const prepareRow = (input: Input): Either.Either<
+    { readonly checkpoint: Input; readonly row: Record<string, unknown> },
+    CheckpointValidationError | StateEncodeError | StateTooLargeError
+  > => {
+    const valid = validateInput(input)
+    if (Either.isLeft(valid)) return Either.left(valid.left)
+    const checkpoint = valid.right
+    const state = encodeState(checkpoint.state)
+    if (Either.isLeft(state)) return Either.left(state.left)
+    const sizeBytes = Buffer.byteLength(state.right, "utf8")
+    if (options.maxStateBytes !== undefined && sizeBytes > options.maxStateBytes) {
+      return Either.left(new StateTooLargeError({ sizeBytes, maxBytes: options.maxStateBytes }))
+    }
+    const row: Record<string, unknown> = { state: state.right, sizeBytes }
+    for (const column of table.inputColumns) row[column] = checkpoint[column]
+    if (checkpoint.parentId !== undefined) row.parentId = Number(checkpoint.parentId)
+    return Either.right({ checkpoint, row })
+  }
 
-      const insert = insertReturningId(row)
+  const store = (operation: string, input: Input) =>
+    Effect.flatMap(Effect.suspend(() => prepareRow(input)), ({ checkpoint, row }) => {
+      const parentId = checkpoint.parentId
+      // A plain store needs no transaction: one INSERT (coalesced with concurrent ones) is atomic by itself.
       if (parentId === undefined && !hasRetention) {
-        return yield* Effect.mapError(insert, failed(operation))
+        return Effect.mapError(insertPlain(row), failed(operation))
       }
-      return yield* sql.withTransaction(Effect.gen(function*() {
+      const insert = insertReturningId(row)
+      return sql.withTransaction(Effect.gen(function*() {
         for (const [column] of keepLastRules) yield* lockKey(column, String(checkpoint[column]))
         const id = yield* insert
         if (parentId !== undefined) {
@@ -277,31 +415,32 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
         if (maxAgeMillis !== undefined) yield* deleteOlderThan(maxAgeMillis)
         return id
       })).pipe(
-        Effect.retry({ times: 10, while: isDeadlock }),
+        Effect.retry(retryDeadlocks),
         Effect.catchTag("SqlError", (error) => Effect.fail(failed(operation)(error)))
       )
     })
 
+  // The statements of the hot paths are compiled once (the identifiers quoted, the placeholders of the dialect) and
+  // run with `sql.unsafe(text, params)`: the same SQL and bound parameters, without building and compiling a
+  // template per call.
+  const retrieveById = sql`SELECT ${rowColumns} FROM ${tableName} WHERE ${sql("id")} = ${0}`.compile()[0]
   const retrieve = (operation: string, id: string) =>
     Option.match(parseCheckpointId(id), {
       onNone: () => Effect.succeed(Option.none<Stored>()),
       onSome: (rowId) =>
-        sql`SELECT ${rowColumns} FROM ${tableName} WHERE ${sql("id")} = ${rowId}`.pipe(
+        sql.unsafe(retrieveById, [rowId]).pipe(
           Effect.mapError(failed(operation)),
-          Effect.flatMap(toStored(operation)),
-          Effect.map((stored) => Option.fromNullable(stored[0]))
+          Effect.flatMap((rows) => Either.map(toStored(operation)(rows), (stored) => Option.fromNullable(stored[0])))
         )
     })
 
   const latest = (operation: string, filter: Filter | undefined) =>
-    Effect.gen(function*() {
-      const valid = filter === undefined ? {} : yield* validateFilter(filter)
-      const rows = yield* sql`SELECT ${rowColumns} FROM ${tableName} ${where(filterClauses(valid))} ${newestFirst} ${
-        limitClause(1, undefined)
-      }`.pipe(Effect.mapError(failed(operation)))
-      const stored = yield* toStored(operation)(rows)
-      return Option.fromNullable(stored[0])
-    })
+    Effect.flatMap(filter === undefined ? Either.right({} as FilterFields) : validateFilter(filter), (valid) =>
+      sql`SELECT ${rowColumns} FROM ${tableName} ${where(filterClauses(valid))} ${newestFirst} ${limitClause(1, undefined)}`
+        .pipe(
+          Effect.mapError(failed(operation)),
+          Effect.flatMap((rows) => Either.map(toStored(operation)(rows), (stored) => Option.fromNullable(stored[0])))
+        ))
 
   const listAll = (operation: string) =>
     sql`SELECT ${listColumns} FROM ${tableName} ${newestFirst}`.pipe(

@@ -1,0 +1,403 @@
+/**
+ * The sides of every comparison: the raw driver running equivalent SQL with prepared statements, our storage through
+ * the Effect API, and our storage through the Promise facade. Each runs an operation from N concurrent callers for
+ * a fixed time and counts what completed.
+ */
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
+import {
+  CheckpointStorage,
+  type CheckpointStorageService,
+  layerMysql,
+  layerPostgres,
+  layerSqliteBun,
+  layerSqliteNode,
+  MySQLStorage,
+  PostgresStorage,
+  SQLiteStorage
+} from "../src/index.js"
+import { type BenchDatabase, type Db, isBun } from "./databases.js"
+import type { BenchCheckpoint } from "./workload.js"
+
+export type SideName = "raw" | "effect" | "promise"
+
+/** What one operation is given: the caller's sequence number, to pick its input. */
+export interface Workload {
+  readonly inputs: ReadonlyArray<BenchCheckpoint>
+  readonly ids: ReadonlyArray<string>
+  readonly sessionId: string
+  /** For a deep page: rows created before this. */
+  readonly before?: number | undefined
+  readonly pageSize: number
+}
+
+export type OpName = "store" | "retrieve" | "listPage" | "listAll" | "latest" | "deepPage"
+
+export interface RunResult {
+  readonly ops: number
+  readonly seconds: number
+}
+
+export interface Side {
+  readonly name: SideName
+  /** Runs `op` from `concurrency` callers until `millis` have passed (at least `minOps` operations in all). */
+  readonly run: (op: OpName, work: Workload, concurrency: number, millis: number, minOps?: number) => Promise<RunResult>
+  /** Ids written by the store runs (what retrieve reads back). */
+  readonly storedIds: Array<string>
+  /** Raw SQL on the database (the raw side only). */
+  readonly exec: (sql: string) => Promise<void>
+  readonly close: () => Promise<void>
+}
+
+// --- Promise sides (raw driver and facade) -----------------------------------------------------------------------
+
+interface PromiseOps {
+  readonly store: (checkpoint: BenchCheckpoint) => Promise<string>
+  readonly retrieve: (id: string) => Promise<unknown>
+  readonly listPage: (sessionId: string, limit: number, before: number | undefined) => Promise<ReadonlyArray<unknown>>
+  readonly listAll: () => Promise<ReadonlyArray<unknown>>
+  readonly latest: (sessionId: string) => Promise<unknown>
+  /** Raw SQL (the bulk loader), raw side only. */
+  readonly exec?: (sql: string) => Promise<void>
+  readonly close: () => Promise<void>
+}
+
+const callOp = (ops: PromiseOps, storedIds: Array<string>, op: OpName, work: Workload, i: number): Promise<unknown> => {
+  switch (op) {
+    case "store":
+      return ops.store(work.inputs[i % work.inputs.length]!).then((id) => void storedIds.push(id))
+    case "retrieve":
+      return ops.retrieve(work.ids[(i * 7919) % work.ids.length]!)
+    case "listPage":
+      return ops.listPage(work.sessionId, work.pageSize, undefined)
+    case "deepPage":
+      return ops.listPage(work.sessionId, work.pageSize, work.before)
+    case "listAll":
+      return ops.listAll()
+    case "latest":
+      return ops.latest(work.sessionId)
+  }
+}
+
+const promiseSide = (name: SideName, ops: PromiseOps): Side => {
+  const storedIds: Array<string> = []
+  return {
+    name,
+    storedIds,
+    close: ops.close,
+    exec: ops.exec ?? (() => Promise.reject(new Error(`${name} runs no raw SQL`))),
+    run: async (op, work, concurrency, millis, minOps = 1) => {
+      let next = 0
+      const start = performance.now()
+      const deadline = start + millis
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (performance.now() < deadline || next < minOps) {
+          await callOp(ops, storedIds, op, work, next++)
+        }
+      }))
+      return { ops: next, seconds: (performance.now() - start) / 1000 }
+    }
+  }
+}
+
+// --- The raw drivers ---------------------------------------------------------------------------------------------
+
+const LIST = ["id", "sessionId", "agentId", "agentType", "name", "createdAt", "parentId"]
+const INSERT = ["sessionId", "agentId", "name", "agentType", "createdAt", "state", "sizeBytes"]
+
+interface RawRow {
+  readonly id: unknown
+  readonly createdAt: unknown
+  readonly parentId?: unknown
+  readonly state?: unknown
+  readonly [key: string]: unknown
+}
+// What an application on the raw driver does with a row: ids as strings, BIGINTs as numbers, the state parsed.
+const toItem = (row: RawRow) => {
+  const { parentId, state, ...rest } = row
+  const item: Record<string, unknown> = { ...rest, id: String(row.id), createdAt: Number(row.createdAt) }
+  if (parentId !== null && parentId !== undefined) item.parentId = String(parentId)
+  if (state !== undefined) item.state = JSON.parse(state as string)
+  return item
+}
+const insertValues = (c: BenchCheckpoint): Array<string | number> => {
+  const state = JSON.stringify(c.state)
+  return [c.sessionId, c.agentId, c.name, c.agentType, c.createdAt, state, Buffer.byteLength(state, "utf8")]
+}
+
+const rawPostgres = async (url: string, poolSize: number): Promise<PromiseOps> => {
+  const { default: pg } = await import("pg")
+  const pool = new pg.Pool({ connectionString: url, max: poolSize })
+  const q = (identifier: string) => `"${identifier}"`
+  const list = LIST.map(q).join(", ")
+  const order = `ORDER BY "createdAt" DESC, "id" DESC`
+  return {
+    store: async (c) => {
+      const result = await pool.query({
+        name: "bench_store",
+        text: `INSERT INTO "AgentCheckpoints" (${INSERT.map(q).join(", ")}) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING "id"`,
+        values: insertValues(c)
+      })
+      return String(result.rows[0].id)
+    },
+    retrieve: async (id) => {
+      const result = await pool.query({
+        name: "bench_retrieve",
+        text: `SELECT ${list}, "state" FROM "AgentCheckpoints" WHERE "id" = $1`,
+        values: [Number(id)]
+      })
+      return result.rows[0] === undefined ? null : toItem(result.rows[0])
+    },
+    listPage: async (sessionId, limit, before) => {
+      const result = before === undefined
+        ? await pool.query({
+          name: `bench_page_${limit}`,
+          text: `SELECT ${list} FROM "AgentCheckpoints" WHERE "sessionId" = $1 ${order} LIMIT ${limit + 1}`,
+          values: [sessionId]
+        })
+        : await pool.query({
+          name: `bench_deep_${limit}`,
+          text: `SELECT ${list} FROM "AgentCheckpoints" WHERE "sessionId" = $1 AND "createdAt" < $2 ${order} LIMIT ${limit + 1}`,
+          values: [sessionId, before]
+        })
+      return result.rows.slice(0, limit).map(toItem)
+    },
+    listAll: async () => {
+      const result = await pool.query({ name: "bench_all", text: `SELECT ${list} FROM "AgentCheckpoints" ${order}` })
+      return result.rows.map(toItem)
+    },
+    latest: async (sessionId) => {
+      const result = await pool.query({
+        name: "bench_latest",
+        text: `SELECT ${list}, "state" FROM "AgentCheckpoints" WHERE "sessionId" = $1 ${order} LIMIT 1`,
+        values: [sessionId]
+      })
+      return result.rows[0] === undefined ? null : toItem(result.rows[0])
+    },
+    exec: async (sql) => void (await pool.query(sql)),
+    close: () => pool.end()
+  }
+}
+
+const rawMysql = async (url: string, poolSize: number): Promise<PromiseOps> => {
+  const mysql = await import("mysql2/promise")
+  const pool = mysql.createPool({ uri: url, connectionLimit: poolSize, maxIdle: poolSize, supportBigNumbers: true })
+  const q = (identifier: string) => `\`${identifier}\``
+  const list = LIST.map(q).join(", ")
+  const order = "ORDER BY `createdAt` DESC, `id` DESC"
+  type Rows = Array<RawRow>
+  return {
+    store: async (c) => {
+      const [header] = await pool.execute(
+        `INSERT INTO \`AgentCheckpoints\` (${INSERT.map(q).join(", ")}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        insertValues(c)
+      )
+      return String((header as { insertId: number }).insertId)
+    },
+    retrieve: async (id) => {
+      const [rows] = await pool.execute(`SELECT ${list}, \`state\` FROM \`AgentCheckpoints\` WHERE \`id\` = ?`, [Number(id)])
+      const row = (rows as Rows)[0]
+      return row === undefined ? null : toItem(row)
+    },
+    listPage: async (sessionId, limit, before) => {
+      const [rows] = before === undefined
+        ? await pool.execute(`SELECT ${list} FROM \`AgentCheckpoints\` WHERE \`sessionId\` = ? ${order} LIMIT ${limit + 1}`, [
+          sessionId
+        ])
+        : await pool.execute(
+          `SELECT ${list} FROM \`AgentCheckpoints\` WHERE \`sessionId\` = ? AND \`createdAt\` < ? ${order} LIMIT ${limit + 1}`,
+          [sessionId, before]
+        )
+      return (rows as Rows).slice(0, limit).map(toItem)
+    },
+    listAll: async () => {
+      const [rows] = await pool.execute(`SELECT ${list} FROM \`AgentCheckpoints\` ${order}`)
+      return (rows as Rows).map(toItem)
+    },
+    latest: async (sessionId) => {
+      const [rows] = await pool.execute(
+        `SELECT ${list}, \`state\` FROM \`AgentCheckpoints\` WHERE \`sessionId\` = ? ${order} LIMIT 1`,
+        [sessionId]
+      )
+      const row = (rows as Rows)[0]
+      return row === undefined ? null : toItem(row)
+    },
+    exec: async (sql) => void (await pool.query(sql)),
+    close: () => pool.end()
+  }
+}
+
+interface SqliteStatement {
+  get(...params: Array<unknown>): unknown
+  all(...params: Array<unknown>): Array<unknown>
+}
+
+/** better-sqlite3 under Node.js, bun:sqlite under Bun; prepared once, like the raw driver's users do. */
+const rawSqlite = async (path: string): Promise<PromiseOps> => {
+  let prepare: (sql: string) => SqliteStatement
+  let exec: (sql: string) => void
+  let close: () => void
+  if (isBun) {
+    const specifier = "bun:sqlite"
+    const { Database } = (await import(/* @vite-ignore */ specifier)) as {
+      Database: new(path: string) => { query(sql: string): SqliteStatement; run(sql: string): void; close(): void }
+    }
+    const db = new Database(path)
+    db.run("PRAGMA busy_timeout = 5000")
+    prepare = (sql) => db.query(sql)
+    exec = (sql) => db.run(sql)
+    close = () => db.close()
+  } else {
+    const { default: Database } = await import("better-sqlite3")
+    const db = new Database(path)
+    db.pragma("busy_timeout = 5000")
+    db.pragma("journal_mode = WAL")
+    prepare = (sql) => db.prepare(sql) as unknown as SqliteStatement
+    exec = (sql) => void db.exec(sql)
+    close = () => db.close()
+  }
+  const q = (identifier: string) => `"${identifier}"`
+  const list = LIST.map(q).join(", ")
+  const order = `ORDER BY "createdAt" DESC, "id" DESC`
+  const insert = prepare(
+    `INSERT INTO "AgentCheckpoints" (${INSERT.map(q).join(", ")}) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING "id"`
+  )
+  const retrieve = prepare(`SELECT ${list}, "state" FROM "AgentCheckpoints" WHERE "id" = ?`)
+  const pages = new Map<string, SqliteStatement>()
+  const page = (limit: number, deep: boolean) => {
+    const key = `${limit}:${deep}`
+    let statement = pages.get(key)
+    if (statement === undefined) {
+      statement = prepare(
+        `SELECT ${list} FROM "AgentCheckpoints" WHERE "sessionId" = ? ${deep ? `AND "createdAt" < ?` : ""} ${order} LIMIT ${limit + 1}`
+      )
+      pages.set(key, statement)
+    }
+    return statement
+  }
+  const all = prepare(`SELECT ${list} FROM "AgentCheckpoints" ${order}`)
+  const latest = prepare(`SELECT ${list}, "state" FROM "AgentCheckpoints" WHERE "sessionId" = ? ${order} LIMIT 1`)
+  return {
+    store: async (c) => String((insert.get(...insertValues(c)) as RawRow).id),
+    retrieve: async (id) => {
+      const row = retrieve.get(Number(id)) as RawRow | undefined | null
+      return row === undefined || row === null ? null : toItem(row)
+    },
+    listPage: async (sessionId, limit, before) =>
+      (before === undefined ? page(limit, false).all(sessionId) : page(limit, true).all(sessionId, before))
+        .slice(0, limit).map((row) => toItem(row as RawRow)),
+    listAll: async () => all.all().map((row) => toItem(row as RawRow)),
+    latest: async (sessionId) => {
+      const row = latest.get(sessionId) as RawRow | undefined | null
+      return row === undefined || row === null ? null : toItem(row)
+    },
+    exec: async (sql) => exec(sql),
+    close: async () => close()
+  }
+}
+
+/** The raw driver on this database, with a pool as large as the storage's (10). */
+export const rawSide = async (database: BenchDatabase, poolSize = 10): Promise<Side> =>
+  promiseSide(
+    "raw",
+    database.db === "pg"
+      ? await rawPostgres(database.connectionString, poolSize)
+      : database.db === "mysql"
+      ? await rawMysql(database.connectionString, poolSize)
+      : await rawSqlite(database.connectionString)
+  )
+
+// --- Our storage -------------------------------------------------------------------------------------------------
+
+/** The storage layer of this database, with the defaults a user gets (a pool of 10 on the servers). */
+export const storageLayer = (db: Db, connectionString: string) => {
+  // BENCH_NO_OPERATION_TIMEOUT=1 turns the per-operation timeout off (`operationTimeout: Duration.infinity`), to
+  // measure what it costs. Passed untyped: the option is newer than this benchmark.
+  const extra: object = process.env.BENCH_NO_OPERATION_TIMEOUT === "1" ? { operationTimeout: Duration.infinity } : {}
+  return db === "pg"
+    ? layerPostgres({ connectionString, ...extra })
+    : db === "mysql"
+    ? layerMysql({ connectionString, ...extra })
+    : isBun
+    ? layerSqliteBun({ databasePath: connectionString, ...extra })
+    : layerSqliteNode({ databasePath: connectionString, ...extra })
+}
+
+const effectOp = (
+  storage: CheckpointStorageService,
+  storedIds: Array<string>,
+  op: OpName,
+  work: Workload,
+  i: number
+): Effect.Effect<unknown, unknown> => {
+  switch (op) {
+    case "store":
+      return Effect.map(
+        storage.storeAgentCheckpoint(work.inputs[i % work.inputs.length]!),
+        (id) => void storedIds.push(id)
+      )
+    case "retrieve":
+      return storage.retrieveAgentCheckpoint(work.ids[(i * 7919) % work.ids.length]!)
+    case "listPage":
+      return storage.listAgentCheckpoints({ sessionId: work.sessionId, limit: work.pageSize })
+    case "deepPage":
+      return storage.listAgentCheckpoints({ sessionId: work.sessionId, limit: work.pageSize, before: work.before })
+    case "listAll":
+      return storage.listAgentCheckpoints()
+    case "latest":
+      return storage.retrieveLatestAgentCheckpoint({ sessionId: work.sessionId })
+  }
+}
+
+/** Our storage through the Effect API: each measurement is one Effect program of N fibers. */
+export const effectSide = async (database: BenchDatabase): Promise<Side> => {
+  const scope = Effect.runSync(Scope.make())
+  const context = await Effect.runPromise(
+    Layer.buildWithScope(storageLayer(database.db, database.connectionString), scope)
+  )
+  const storage = Context.get(context, CheckpointStorage)
+  const storedIds: Array<string> = []
+  return {
+    name: "effect",
+    storedIds,
+    exec: () => Promise.reject(new Error("the effect side runs no raw SQL")),
+    close: () => Effect.runPromise(Scope.close(scope, Exit.void)),
+    run: (op, work, concurrency, millis, minOps = 1) =>
+      Effect.runPromise(Effect.gen(function*() {
+        let next = 0
+        const start = performance.now()
+        const deadline = start + millis
+        const caller = Effect.whileLoop({
+          while: () => performance.now() < deadline || next < minOps,
+          body: () => Effect.suspend(() => effectOp(storage, storedIds, op, work, next++)),
+          step: () => {}
+        })
+        yield* Effect.all(Array.from({ length: concurrency }, () => caller), { concurrency: "unbounded", discard: true })
+        return { ops: next, seconds: (performance.now() - start) / 1000 }
+      }))
+  }
+}
+
+/** Our storage through the Promise facade (SQLiteStorage / MySQLStorage / PostgresStorage). */
+export const promiseFacadeSide = async (database: BenchDatabase): Promise<Side> => {
+  const storage = database.db === "pg"
+    ? new PostgresStorage({ type: "postgres", connectionString: database.connectionString })
+    : database.db === "mysql"
+    ? new MySQLStorage({ type: "mysql", connectionString: database.connectionString })
+    : new SQLiteStorage({ type: "sqlite", databasePath: database.connectionString })
+  await storage.start()
+  return promiseSide("promise", {
+    store: (c) => storage.storeAgentCheckpoint(c),
+    retrieve: (id) => storage.retrieveAgentCheckpoint(id),
+    listPage: (sessionId, limit, before) =>
+      storage.listAgentCheckpointPage({ sessionId, limit, ...(before === undefined ? {} : { before }) })
+        .then((page) => page.items),
+    listAll: () => storage.listAgentCheckpoints(),
+    latest: (sessionId) => storage.retrieveLatestAgentCheckpoint({ sessionId }),
+    close: () => storage.stop()
+  })
+}
