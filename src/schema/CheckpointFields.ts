@@ -41,7 +41,7 @@ export const Identifier = StoredText(MAX_IDENTIFIER_LENGTH).pipe(
 )
 
 /**
- * A checkpoint's name: any text up to {@link MAX_IDENTIFIER_LENGTH}, empty allowed.
+ * A checkpoint's name, text of up to {@link MAX_IDENTIFIER_LENGTH}, empty allowed.
  *
  * @since 0.1.0
  */
