@@ -1,7 +1,7 @@
 /**
  * A profiling harness: one operation in a loop through the Effect API, for `node --cpu-prof`.
  *
- *   node --cpu-prof --cpu-prof-dir=/tmp/prof node_modules/vite-node/vite-node.mjs bench/profile.ts -- <db> <op> <size> [n]
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof node_modules/vite-node/vite-node.mjs bench/profile.ts -- <db> <op> <size> [n] [callers]
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -21,7 +21,9 @@ const rawClient = async (database: { db: Db; connectionString: string }) => {
   return (await import("@effect/sql-sqlite-node")).SqliteClient.layer({ filename: database.connectionString })
 }
 
-const [db = "sqlite", op = "store", size = "1KiB", count = "20000"] = process.argv.slice(2).filter((arg) => arg !== "--")
+const [db = "sqlite", op = "store", size = "1KiB", count = "20000", callers = "1"] = process.argv.slice(2).filter((arg) =>
+  arg !== "--"
+)
 const database = await createDatabase(db as Db)
 try {
   const scope = Effect.runSync(Scope.make())
@@ -33,20 +35,23 @@ try {
     scope
   ))
   const sql = Context.get(client, SqlClient.SqlClient)
+  const columns = ["id", "sessionId", "agentId", "agentType", "name", "createdAt", "parentId", "state"]
   const inputs = checkpoints(size as SizeName, 64)
   const ids = await Effect.runPromise(Effect.forEach(inputs, (input) => storage.storeAgentCheckpoint(input)))
   const n = Number(count)
   const start = performance.now()
   await Effect.runPromise(Effect.forEach(Array.from({ length: n }, (_, i) => i), (i): Effect.Effect<unknown, unknown> =>
     op === "sql"
-      ? sql`SELECT "id", "sessionId", "agentId", "agentType", "name", "createdAt", "parentId", "state" FROM "AgentCheckpoints" WHERE "id" = ${Number(ids[i % ids.length])}`
+      ? sql`SELECT ${sql.csv(columns.map((column) => sql`${sql(column)}`))} FROM ${sql("AgentCheckpoints")} WHERE ${sql("id")} = ${
+        Number(ids[i % ids.length])
+      }`
       : op === "store"
       ? storage.storeAgentCheckpoint(inputs[i % inputs.length]!)
       : op === "retrieve"
       ? storage.retrieveAgentCheckpoint(ids[i % ids.length]!)
-      : storage.retrieveLatestAgentCheckpoint({ sessionId: inputs[0]!.sessionId }), { discard: true }))
+      : storage.retrieveLatestAgentCheckpoint({ sessionId: inputs[0]!.sessionId }), { discard: true, concurrency: Number(callers) }))
   const seconds = (performance.now() - start) / 1000
-  console.log(`${db} ${op} ${size}: ${(n / seconds).toFixed(0)} ops/s, ${(1e6 * seconds / n).toFixed(1)} µs/op`)
+  console.log(`${db} ${op} ${size} ×${callers}: ${(n / seconds).toFixed(0)} ops/s, ${(1e6 * seconds / n).toFixed(1)} µs/op`)
   await Effect.runPromise(Scope.close(scope, Exit.void))
 } finally {
   await cleanupAll()

@@ -13,6 +13,7 @@ import * as Schema from "effect/Schema"
 import * as Net from "node:net"
 import { type StorageLayerError, importDriver, storageOverClient } from "../internal/clientLayer.js"
 import { makeConnectionWatchdog } from "../internal/connectionWatchdog.js"
+import { pgClientLayer } from "../internal/pgClientLayer.js"
 import { connectionStringValue, maskConnectionString } from "../internal/connectionTarget.js"
 import { decodeInputEither } from "../internal/decodeInput.js"
 import { PostgresStorageConfig } from "../schema/StorageConfig.js"
@@ -63,7 +64,8 @@ export const layerPostgres = (options: PostgresStorageOptions): Layer.Layer<Chec
   Layer.unwrapEffect(Effect.gen(function*() {
     const valid = validate(options)
     if (Either.isLeft(valid)) return yield* valid.left
-    const { PgClient } = yield* importDriver("pg", "@effect/sql-pg", () => import("@effect/sql-pg"))
+    const PgClient = yield* importDriver("pg", "@effect/sql-pg", () => import("@effect/sql-pg/PgClient"))
+    const { Pool } = yield* importDriver("pg", "pg", () => import("pg").then((pg) => pg.default ?? pg))
     const [storage, { connectionString, stream, type: _, ...client }] = splitStorageOptions(options)
     // node-postgres opens each connection on the socket this returns (its `stream` option; the caller's own, if
     // given), so that a connection that stops answering can be closed (see internal/connectionWatchdog.ts).
@@ -71,7 +73,7 @@ export const layerPostgres = (options: PostgresStorageOptions): Layer.Layer<Chec
     return storageOverClient({
       dialect: "pg",
       target: maskConnectionString(connectionString),
-      client: PgClient.layer({
+      client: pgClientLayer({ Pool, PgClient }, {
         connectTimeout: DEFAULT_CONNECT_TIMEOUT,
         ...client,
         stream: () => watchdog.watch(stream === undefined ? new Net.Socket() : stream()),

@@ -10,7 +10,10 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { withDeadline } from "../internal/deadline.js"
 import { decodeInput } from "../internal/decodeInput.js"
+import { withOperationSpan } from "../internal/operationSpan.js"
+import { DriverPreparedStatements, preparedStatementsOfClient } from "../internal/preparedStatements.js"
 import { refailSqlDefect } from "../internal/refailSqlError.js"
 import {
   type AgentCheckpointFilter,
@@ -137,15 +140,21 @@ export const make = Effect.fnUntraced(function*(
   const dialect = yield* resolveDialect(sql)
   yield* runCheckpointMigrations({ dialect, table: options.migrationsTable })
 
-  const agents = makeCheckpointTable(sql, dialect, agentCheckpoints, { maxStateBytes, retention })
-  const apps = makeCheckpointTable(sql, dialect, appCheckpoints, { maxStateBytes, retention })
+  // The driver's own prepared statements when the layer built the driver (layerPostgres), else the client's.
+  const prepared = Option.getOrElse(
+    yield* Effect.serviceOption(DriverPreparedStatements),
+    () => preparedStatementsOfClient(sql)
+  )
+  const agents = makeCheckpointTable(sql, dialect, agentCheckpoints, { maxStateBytes, retention }, prepared)
+  const apps = makeCheckpointTable(sql, dialect, appCheckpoints, { maxStateBytes, retention }, prepared)
   const validatePolicy = decodeInput(RetentionPolicySchema, "RetentionPolicy")
 
-  // The bound of every operation. `disconnect`: the caller gets the error at the bound, while the interrupted
+  // The bound of every operation (internal/deadline.ts): the caller gets the error at the bound, while the interrupted
   // statement is cleaned up in the background (interrupting it can take longer: @effect/sql acquires a transaction's
   // connection uninterruptibly, and @effect/sql-pg waits up to 5 s for its pg_cancel_backend). The connection it held
   // is closed by the connection watchdog (internal/connectionWatchdog.ts) once it has been silent as long.
   // `refailSqlDefect` first: a connection lost during a transaction's COMMIT or ROLLBACK reaches us as a defect.
+  // The span (internal/operationSpan.ts) only when a tracer collects it.
   const timeout = resolveOperationTimeout(dialect, options.operationTimeout)
   const timedOut = (operation: string, duration: Duration.Duration) => () =>
     new StorageConnectionError({
@@ -154,13 +163,15 @@ export const make = Effect.fnUntraced(function*(
       code: "TIMEOUT",
       cause: new Error(`no answer within ${Duration.format(duration)} (operationTimeout)`)
     })
-  const bounded = <A, E, R>(operation: string, effect: Effect.Effect<A, E, R>) => {
+  const bounded = <A, E, R>(
+    operation: string,
+    effect: Effect.Effect<A, E, R>
+  ): Effect.Effect<A, E | StorageConnectionError | StorageQueryError, R> => {
     const typed = refailSqlDefect(dialect, operation)(effect)
-    return Option.match(timeout, {
-      onNone: () => typed as Effect.Effect<A, E | StorageConnectionError | StorageQueryError, R>,
-      onSome: (duration) =>
-        typed.pipe(Effect.disconnect, Effect.timeoutFail({ duration, onTimeout: timedOut(operation, duration) }))
-    })
+    const limited = Option.isNone(timeout)
+      ? typed
+      : withDeadline(Duration.toMillis(timeout.value), timedOut(operation, timeout.value))(typed)
+    return withOperationSpan(`CheckpointStorage.${operation}`)(limited)
   }
   // A stream is bounded page by page (each pull), never as a whole: its consumer sets the pace. Not disconnected: the
   // pull belongs to the stream's scope, which closes right after; with @effect/sql-pg the error may then come up to
@@ -192,30 +203,16 @@ export const make = Effect.fnUntraced(function*(
     boundedStream("streamAppCheckpoints", apps.stream("streamAppCheckpoints", options))
 
   return CheckpointStorage.of({
-    storeAgentCheckpoint: Effect.fn("CheckpointStorage.storeAgentCheckpoint")((checkpoint) =>
-      bounded("storeAgentCheckpoint", agents.store("storeAgentCheckpoint", checkpoint))
-    ),
-    retrieveAgentCheckpoint: Effect.fn("CheckpointStorage.retrieveAgentCheckpoint")((id) =>
-      bounded("retrieveAgentCheckpoint", agents.retrieve("retrieveAgentCheckpoint", id))
-    ),
-    listAgentCheckpoints: Effect.fn("CheckpointStorage.listAgentCheckpoints")(
-      listAgentCheckpoints
-    ) as CheckpointStorageService["listAgentCheckpoints"],
-    storeAppCheckpoint: Effect.fn("CheckpointStorage.storeAppCheckpoint")((checkpoint) =>
-      bounded("storeAppCheckpoint", apps.store("storeAppCheckpoint", checkpoint))
-    ),
-    retrieveAppCheckpoint: Effect.fn("CheckpointStorage.retrieveAppCheckpoint")((id) =>
-      bounded("retrieveAppCheckpoint", apps.retrieve("retrieveAppCheckpoint", id))
-    ),
-    listAppCheckpoints: Effect.fn("CheckpointStorage.listAppCheckpoints")(
-      listAppCheckpoints
-    ) as CheckpointStorageService["listAppCheckpoints"],
-    retrieveLatestAppCheckpoint: Effect.fn("CheckpointStorage.retrieveLatestAppCheckpoint")((filter) =>
-      bounded("retrieveLatestAppCheckpoint", apps.latest("retrieveLatestAppCheckpoint", filter))
-    ),
-    retrieveLatestAgentCheckpoint: Effect.fn("CheckpointStorage.retrieveLatestAgentCheckpoint")((filter) =>
-      bounded("retrieveLatestAgentCheckpoint", agents.latest("retrieveLatestAgentCheckpoint", filter))
-    ),
+    storeAgentCheckpoint: (checkpoint) => bounded("storeAgentCheckpoint", agents.store("storeAgentCheckpoint", checkpoint)),
+    retrieveAgentCheckpoint: (id) => bounded("retrieveAgentCheckpoint", agents.retrieve("retrieveAgentCheckpoint", id)),
+    listAgentCheckpoints: listAgentCheckpoints as CheckpointStorageService["listAgentCheckpoints"],
+    storeAppCheckpoint: (checkpoint) => bounded("storeAppCheckpoint", apps.store("storeAppCheckpoint", checkpoint)),
+    retrieveAppCheckpoint: (id) => bounded("retrieveAppCheckpoint", apps.retrieve("retrieveAppCheckpoint", id)),
+    listAppCheckpoints: listAppCheckpoints as CheckpointStorageService["listAppCheckpoints"],
+    retrieveLatestAppCheckpoint: (filter) =>
+      bounded("retrieveLatestAppCheckpoint", apps.latest("retrieveLatestAppCheckpoint", filter)),
+    retrieveLatestAgentCheckpoint: (filter) =>
+      bounded("retrieveLatestAgentCheckpoint", agents.latest("retrieveLatestAgentCheckpoint", filter)),
     streamAgentCheckpoints: ((options) =>
       Stream.withSpan(streamAgentCheckpoints(options), "CheckpointStorage.streamAgentCheckpoints")) as CheckpointStorageService[
         "streamAgentCheckpoints"
@@ -224,28 +221,20 @@ export const make = Effect.fnUntraced(function*(
       Stream.withSpan(streamAppCheckpoints(options), "CheckpointStorage.streamAppCheckpoints")) as CheckpointStorageService[
         "streamAppCheckpoints"
       ],
-    deleteAgentCheckpoint: Effect.fn("CheckpointStorage.deleteAgentCheckpoint")((id) =>
-      bounded("deleteAgentCheckpoint", agents.deleteById("deleteAgentCheckpoint", id))
-    ),
-    deleteAppCheckpoint: Effect.fn("CheckpointStorage.deleteAppCheckpoint")((id) =>
-      bounded("deleteAppCheckpoint", apps.deleteById("deleteAppCheckpoint", id))
-    ),
-    deleteAgentCheckpoints: Effect.fn("CheckpointStorage.deleteAgentCheckpoints")((selector) =>
-      bounded("deleteAgentCheckpoints", agents.deleteWhere("deleteAgentCheckpoints", selector))
-    ),
-    deleteAppCheckpoints: Effect.fn("CheckpointStorage.deleteAppCheckpoints")((selector) =>
-      bounded("deleteAppCheckpoints", apps.deleteWhere("deleteAppCheckpoints", selector))
-    ),
-    prune: Effect.fn("CheckpointStorage.prune")((policy) =>
+    deleteAgentCheckpoint: (id) => bounded("deleteAgentCheckpoint", agents.deleteById("deleteAgentCheckpoint", id)),
+    deleteAppCheckpoint: (id) => bounded("deleteAppCheckpoint", apps.deleteById("deleteAppCheckpoint", id)),
+    deleteAgentCheckpoints: (selector) =>
+      bounded("deleteAgentCheckpoints", agents.deleteWhere("deleteAgentCheckpoints", selector)),
+    deleteAppCheckpoints: (selector) => bounded("deleteAppCheckpoints", apps.deleteWhere("deleteAppCheckpoints", selector)),
+    prune: (policy) =>
       bounded(
         "prune",
         Effect.gen(function*() {
           const valid = yield* validatePolicy(policy)
           return { agentCheckpoints: yield* agents.prune(valid), appCheckpoints: yield* apps.prune(valid) }
         })
-      )
-    ),
-    statistics: Effect.fn("CheckpointStorage.statistics")(() =>
+      ),
+    statistics: () =>
       bounded(
         "statistics",
         Effect.gen(function*() {
@@ -254,16 +243,11 @@ export const make = Effect.fnUntraced(function*(
             appCheckpoints: yield* apps.statistics("statistics")
           }
         })
-      )
-    ),
-    listAgentLineage: Effect.fn("CheckpointStorage.listAgentLineage")((id) => bounded("listAgentLineage", agents.lineage("listAgentLineage", id))),
-    listAppLineage: Effect.fn("CheckpointStorage.listAppLineage")((id) => bounded("listAppLineage", apps.lineage("listAppLineage", id))),
-    forkAgentCheckpoint: Effect.fn("CheckpointStorage.forkAgentCheckpoint")((id, changes) =>
-      bounded("forkAgentCheckpoint", agents.fork("forkAgentCheckpoint", id, changes))
-    ),
-    forkAppCheckpoint: Effect.fn("CheckpointStorage.forkAppCheckpoint")((id, changes) =>
-      bounded("forkAppCheckpoint", apps.fork("forkAppCheckpoint", id, changes))
-    )
+      ),
+    listAgentLineage: (id) => bounded("listAgentLineage", agents.lineage("listAgentLineage", id)),
+    listAppLineage: (id) => bounded("listAppLineage", apps.lineage("listAppLineage", id)),
+    forkAgentCheckpoint: (id, changes) => bounded("forkAgentCheckpoint", agents.fork("forkAgentCheckpoint", id, changes)),
+    forkAppCheckpoint: (id, changes) => bounded("forkAppCheckpoint", apps.fork("forkAppCheckpoint", id, changes))
   })
 })
 

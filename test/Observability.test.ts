@@ -1,0 +1,74 @@
+/**
+ * What the cheap paths of the hot operations must keep: a span per operation for whoever collects spans (and none
+ * built for Effect's default tracer, which shows them to nobody), and the same answers from the hot statements
+ * (prepared once per pooled connection on PostgreSQL) whichever connection runs them.
+ */
+import { describe, expect, layer } from "@effect/vitest"
+import { Context, Effect, Layer, Option, Tracer } from "effect"
+import { CheckpointStorage, type NamedAgentCheckpoint } from "../src/index.js"
+import { runtimeTargets } from "./support/provision.js"
+import { TestDatabase } from "./support/TestDatabase.js"
+
+const checkpoint = (name: string): NamedAgentCheckpoint => ({
+  agentId: "agent-1",
+  sessionId: "session-1",
+  agentType: "coder",
+  name,
+  state: { step: name, messages: [{ role: "user", content: "hello" }] },
+  createdAt: 1_763_900_000_000
+})
+
+// A tracer that records the names of the spans it is asked for, on top of the default one.
+const recordingTracer = (names: Array<string>) =>
+  Effect.map(Effect.tracer, (base) =>
+    Tracer.make({
+      span: (...args: Parameters<Tracer.Tracer["span"]>) => {
+        names.push(args[0])
+        return base.span(...args)
+      },
+      context: base.context
+    }))
+
+for (const target of runtimeTargets) {
+  describe(`Observability on ${target.name}`, () => {
+    layer(target.freshDatabase, { timeout: 60_000 })("operation spans", (it) => {
+      it.effect("with a collecting tracer, every operation is a span named after it, around the SQL statements", () =>
+        Effect.gen(function*() {
+          const db = yield* TestDatabase
+          const storage = Context.get(yield* Layer.build(db.storage()), CheckpointStorage)
+          const names: Array<string> = []
+          const tracer = yield* recordingTracer(names)
+          const id = yield* Effect.withTracer(storage.storeAgentCheckpoint(checkpoint("traced")), tracer)
+          const stored = yield* Effect.withTracer(storage.retrieveAgentCheckpoint(id), tracer)
+          expect(Option.map(stored, (c) => c.name)).toEqual(Option.some("traced"))
+          yield* Effect.withTracer(storage.retrieveLatestAgentCheckpoint({ sessionId: "session-1" }), tracer)
+          expect(names).toContain("CheckpointStorage.storeAgentCheckpoint")
+          expect(names).toContain("CheckpointStorage.retrieveAgentCheckpoint")
+          expect(names).toContain("CheckpointStorage.retrieveLatestAgentCheckpoint")
+        }).pipe(Effect.scoped))
+
+      it.effect("the hot statements answer the same on every pooled connection, many times over", () =>
+        Effect.gen(function*() {
+          const db = yield* TestDatabase
+          const storage = Context.get(yield* Layer.build(db.storage()), CheckpointStorage)
+          // More concurrent callers than pooled connections: every connection prepares the statements once and
+          // reuses them afterwards.
+          const ids = yield* Effect.forEach(
+            Array.from({ length: 40 }, (_, n) => n),
+            (n) => storage.storeAgentCheckpoint({ ...checkpoint(`n-${n}`), createdAt: 1_763_900_000_000 + n }),
+            { concurrency: 20 }
+          )
+          for (let round = 0; round < 3; round++) {
+            const read = yield* Effect.forEach(ids, (id) => storage.retrieveAgentCheckpoint(id), { concurrency: 20 })
+            expect(read.map((c) => Option.getOrThrow(c).name)).toEqual(ids.map((_, n) => `n-${n}`))
+          }
+          const latest = yield* Effect.forEach(
+            Array.from({ length: 20 }, () => ({ sessionId: "session-1", agentId: "agent-1" })),
+            (filter) => storage.retrieveLatestAgentCheckpoint(filter),
+            { concurrency: 20 }
+          )
+          for (const found of latest) expect(Option.getOrThrow(found).name).toBe("n-39")
+        }).pipe(Effect.scoped))
+    })
+  })
+}
