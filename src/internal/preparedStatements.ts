@@ -34,10 +34,13 @@ export const preparedStatementsOfClient = (sql: SqlClient.SqlClient): PreparedSt
   rows: (text, params) => sql.unsafe(text, params)
 })
 
+/** How many statement texts one pool prepares at most. */
+const MAX_NAMED_STATEMENTS = 256
+
 /** The slice of a node-postgres `Pool` used here. */
 export interface PgPoolLike {
   readonly query: (
-    config: { readonly name: string; readonly text: string; readonly values: Array<unknown> },
+    config: { readonly name?: string; readonly text: string; readonly values: Array<unknown> },
     callback: (error: Error | undefined, result: { readonly rows: ReadonlyArray<unknown> }) => void
   ) => void
 }
@@ -50,11 +53,13 @@ export interface PgPoolLike {
  */
 export const pgPreparedStatements = (pool: PgPoolLike, sql: SqlClient.SqlClient): PreparedStatements => {
   // One name per statement text, for the pool's lifetime: node-postgres prepares a name once per connection and
-  // refuses to reuse it for another text.
+  // refuses to reuse it for another text. Each prepared statement holds memory in every server connection, so
+  // only the first MAX_NAMED_STATEMENTS texts get a name (the storage's texts are few: a multi-row INSERT per batch
+  // size seen, a latest per filter shape); any later one is sent unnamed.
   const names = new Map<string, string>()
-  const nameOf = (text: string) => {
+  const nameOf = (text: string): string | undefined => {
     let name = names.get(text)
-    if (name === undefined) {
+    if (name === undefined && names.size < MAX_NAMED_STATEMENTS) {
       name = `effect_checkpoint_storage_${names.size + 1}`
       names.set(text, name)
     }
@@ -62,7 +67,9 @@ export const pgPreparedStatements = (pool: PgPoolLike, sql: SqlClient.SqlClient)
   }
   const onPool = (text: string, params: ReadonlyArray<unknown>) =>
     Effect.async<ReadonlyArray<unknown>, SqlError>((resume) => {
-      pool.query({ name: nameOf(text), text, values: params as Array<unknown> }, (cause, result) => {
+      const name = nameOf(text)
+      const query = name === undefined ? { text, values: params as Array<unknown> } : { name, text, values: params as Array<unknown> }
+      pool.query(query, (cause, result) => {
         resume(
           cause === undefined || cause === null
             ? Effect.succeed(result.rows)

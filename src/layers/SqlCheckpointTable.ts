@@ -254,24 +254,36 @@ export const makeCheckpointTable = <
       )
   })
 
-  // The single-row INSERT of a plain store (no parentId), compiled once: its columns are always these.
+  // The INSERT of plain stores (no parentId), one statement text per number of rows, compiled once: their columns are
+  // always these.
   const plainColumns = ["state", "sizeBytes", ...table.inputColumns]
-  const plainInsert = (() => {
-    const placeholder = Object.fromEntries(plainColumns.map((column) => [column, 0]))
-    return sql.onDialectOrElse({
-      mysql: () => sql`INSERT INTO ${tableName} ${sql.insert(placeholder)}`.compile()[0],
-      orElse: () => sql`INSERT INTO ${tableName} ${sql.insert(placeholder)} RETURNING ${sql("id")}`.compile()[0]
+  const plainPlaceholder = Object.fromEntries(plainColumns.map((column) => [column, 0]))
+  const plainInserts = new Map<number, string>()
+  const plainInsert = (count: number): string => {
+    const known = plainInserts.get(count)
+    if (known !== undefined) return known
+    const rows = Array.from({ length: count }, () => plainPlaceholder)
+    const text = sql.onDialectOrElse({
+      mysql: () => sql`INSERT INTO ${tableName} ${sql.insert(rows)}`.compile()[0],
+      orElse: () => sql`INSERT INTO ${tableName} ${sql.insert(rows)} RETURNING ${sql("id")}`.compile()[0]
     })
-  })()
+    plainInserts.set(count, text)
+    return text
+  }
+  const plainValues = (rows: ReadonlyArray<Record<string, unknown>>) => {
+    const values: Array<unknown> = []
+    for (const row of rows) for (const column of plainColumns) values.push(row[column])
+    return values
+  }
   const insertPlainRow = sql.onDialectOrElse({
     mysql: () => (row: Record<string, unknown>) =>
       Effect.map(
-        sql.unsafe(plainInsert, plainColumns.map((column) => row[column])).raw,
+        sql.unsafe(plainInsert(1), plainValues([row])).raw,
         (header) => String((header as { readonly insertId: number | string }).insertId)
       ),
     orElse: () => (row: Record<string, unknown>) =>
       Effect.map(
-        prepared.rows(plainInsert, plainColumns.map((column) => row[column])),
+        prepared.rows(plainInsert(1), plainValues([row])),
         (rows) => String((rows[0] as { readonly id: number | string | bigint }).id)
       )
   })
@@ -328,7 +340,7 @@ export const makeCheckpointTable = <
     mysql: () => (rows: ReadonlyArray<Record<string, unknown>>) =>
       Effect.flatMap(readMysqlIdStep, (step) =>
         step === null ? Effect.succeed(undefined) : Effect.flatMap(
-          sql`INSERT INTO ${tableName} ${sql.insert(rows)}`.raw,
+          sql.unsafe(plainInsert(rows.length), plainValues(rows)).raw,
           (result) => {
             const header = result as { readonly insertId: number | string; readonly affectedRows: number }
             if (Number(header.affectedRows) !== rows.length) {
@@ -340,8 +352,8 @@ export const makeCheckpointTable = <
         )),
     orElse: () => (rows: ReadonlyArray<Record<string, unknown>>) =>
       Effect.flatMap(
-        sql<{ readonly id: number | string | bigint }>`INSERT INTO ${tableName} ${sql.insert(rows)} RETURNING ${sql("id")}`,
-        (returned) => ascendingIds(returned, rows.length)
+        prepared.rows(plainInsert(rows.length), plainValues(rows)),
+        (returned) => ascendingIds(returned as ReadonlyArray<{ readonly id: number | string | bigint }>, rows.length)
       )
   })
   // Limits per statement: SQLite builds before 3.32 allow 999 bound parameters (8 per row here), PostgreSQL 65 535;
