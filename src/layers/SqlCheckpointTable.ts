@@ -495,11 +495,39 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
         )
     })
 
+  // The latest's statement depends only on which filter fields are given: compiled once per shape, its parameters
+  // are then the given values in the order filterClauses writes them.
+  const latestTexts = new Map<string, string>()
+  const filterValues = (filter: FilterFields): Array<unknown> => {
+    const values: Array<unknown> = []
+    for (const column of table.filterColumns) {
+      const value = (filter as Record<string, unknown>)[column]
+      if (value !== undefined) values.push(value)
+    }
+    if (filter.before !== undefined) values.push(filter.before)
+    if (filter.after !== undefined) values.push(filter.after)
+    return values
+  }
+  const latestStatement = (filter: FilterFields): readonly [string, ReadonlyArray<unknown>] => {
+    const shape = [...table.filterColumns, "before", "after"]
+      .map((key) => ((filter as Record<string, unknown>)[key] === undefined ? "0" : "1"))
+      .join("")
+    const values = filterValues(filter)
+    const known = latestTexts.get(shape)
+    if (known !== undefined) return [known, values]
+    const [text, params] = sql`SELECT ${rowColumns} FROM ${tableName} ${where(filterClauses(filter))} ${newestFirst} ${
+      limitClause(1, undefined)
+    }`.compile()
+    // Cached only if the compiled parameters are the values in the expected order.
+    if (params.length === values.length && params.every((param, index) => param === values[index])) {
+      latestTexts.set(shape, text)
+    }
+    return [text, params]
+  }
+
   const latest = (operation: string, filter: Filter | undefined) =>
     Effect.flatMap(filter === undefined ? Either.right({} as FilterFields) : validateFilter(filter), (valid) => {
-      const [text, params] = sql`SELECT ${rowColumns} FROM ${tableName} ${where(filterClauses(valid))} ${newestFirst} ${
-        limitClause(1, undefined)
-      }`.compile()
+      const [text, params] = latestStatement(valid)
       return prepared.rows(text, params).pipe(
         Effect.mapError(failed(operation)),
         Effect.flatMap((rows) => Either.map(toStored(operation)(rows), (stored) => Option.fromNullable(stored[0])))
