@@ -575,9 +575,10 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
         if (Either.isLeft(position)) return yield* invalid(subject, "cursor", position.left)
         clauses.push(afterPosition(orderBy, orderDir, position.right))
       }
-      const rows = yield* sql`SELECT ${columns} FROM ${tableName} ${where(clauses)} ${orderClause(orderBy, orderDir)} ${
+      const [text, params] = sql`SELECT ${columns} FROM ${tableName} ${where(clauses)} ${orderClause(orderBy, orderDir)} ${
         limitClause(limit + 1, page.offset)
-      }`.pipe(Effect.mapError(failed(operation)))
+      }`.compile()
+      const rows = yield* prepared.rows(text, params).pipe(Effect.mapError(failed(operation)))
       const items = yield* toItems(rows.slice(0, limit))
       const last = items.at(-1)
       const nextCursor = rows.length > limit && last !== undefined
