@@ -82,8 +82,9 @@ for (const target of runtimeTargets) {
           const statements = yield* db.withSql((sql) =>
             Effect.map(sql<{ readonly n: string }>`SELECT COUNT(*) AS n FROM insert_statements`, (rows) => Number(rows[0]!.n))
           )
-          expect(statements).toBeGreaterThanOrEqual(2)
-          expect(statements).toBeLessThan(50)
+          // 200 rows in a handful of statements (callers arriving in the same turn go together: often just one).
+          expect(statements).toBeGreaterThanOrEqual(1)
+          expect(statements).toBeLessThan(10)
           // A lone caller still writes its row at once, in a statement of its own.
           yield* storage.storeAgentCheckpoint(checkpoint(10, 999))
           const after = yield* db.withSql((sql) =>

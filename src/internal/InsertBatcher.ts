@@ -2,20 +2,24 @@
  * Coalesces concurrent single-row INSERTs into multi-row INSERTs: one round trip (and one commit) for many
  * checkpoints, while each caller still gets its own id or its own error.
  *
- * Design (no background fiber, no timer, so a lone caller pays nothing):
+ * Design (no timer of its own, no polling, so a lone caller pays nothing but one statement):
  *
- * - Every caller arrives with one row. If fewer than `maxInFlight` inserts are running, the caller becomes a
- *   *leader*: it inserts its own row at once, together with whatever rows are waiting in the queue (up to
- *   `maxRows` rows and `maxBytes` bytes). A lone caller therefore runs exactly one single-row INSERT, as before.
- * - Otherwise the caller queues its row and waits. When a leader's INSERT finishes, it completes the callers whose
- *   rows it wrote and hands the leadership to the oldest waiting caller, who then inserts its own row plus the
- *   rows queued behind it. Under load each round trip therefore carries every row that arrived while the previous
- *   one was in flight: batching adapts to the load with no added latency.
- * - A leader runs its INSERT uninterruptibly (a statement sent to the database cannot be taken back). A waiting
- *   caller that is interrupted takes its row out of the queue, so it is not written; if it had just been handed the
- *   leadership, it passes it on.
+ * - A caller hands its row to the batcher and waits (`Effect.async`: no fiber of its own, no Deferred). Whenever
+ *   fewer than `maxInFlight` statements are running and rows are waiting, the batcher takes the oldest waiting rows
+ *   (up to `maxRows` rows and `maxBytes` bytes) and writes them in one statement, in a fiber of the storage's
+ *   runtime. A lone caller's row therefore goes at once (after the current microtask), alone, as an ordinary INSERT. Under load each statement
+ *   carries every row that arrived while the previous ones were in flight: batching adapts to the load with no
+ *   added latency.
+ * - When a statement finishes, each of its callers is resumed with its own id or error, and the next rows go.
+ * - A caller that is interrupted, or whose deadline passes, while its row waits takes the row out of the queue, so
+ *   it is not written. Once its statement is sent, the row's fate is the statement's (a statement cannot be taken
+ *   back); the caller is not kept waiting for it.
  * - A failed multi-row INSERT is retried row by row, so a row the database refuses fails only its own caller, and
  *   every other caller gets its id.
+ *
+ * Why callers do not write their batches themselves (as an earlier version did, a "leader" per batch): each waiting
+ * caller then needed a Deferred, an uninterruptible region and a hand-off, and the operation's deadline a fiber of
+ * its own; with 64 concurrent callers that was most of the CPU a store cost (bench/profile.ts, `npm run bench`).
  *
  * The mapping of the ids of a multi-row INSERT back to its rows is the dialect's business (`insertMany`): see
  * SqlCheckpointTable, which documents why it is right on each database.
@@ -23,11 +27,10 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 
 /**
  * How a batcher writes rows and how much one statement may carry.
@@ -52,6 +55,18 @@ export interface InsertBatcherOptions<Row, E> {
   readonly maxBytes: number
   /** At most this many statements in flight at once (more only wait for a pooled connection). */
   readonly maxInFlight: number
+  /** Where the statements run: the storage's runtime (its services, its logger), not a caller's fiber. */
+  readonly runtime: Runtime.Runtime<never>
+}
+
+/**
+ * How long a caller waits at most, and what it fails with then.
+ *
+ * @internal
+ */
+export interface InsertDeadline<E2> {
+  readonly millis: number
+  readonly onTimeout: () => E2
 }
 
 /**
@@ -59,15 +74,18 @@ export interface InsertBatcherOptions<Row, E> {
  *
  * @internal
  */
-export type InsertBatcher<Row, E> = (row: Row) => Effect.Effect<string, E>
+export type InsertBatcher<Row, E> = <E2 = never>(
+  row: Row,
+  deadline?: InsertDeadline<E2> | undefined
+) => Effect.Effect<string, E | E2>
 
 interface Waiting<Row, E> {
   readonly row: Row
   readonly size: number
-  /** Completed with the row's id (or error) by the leader that wrote it, or with `undefined` to make it lead. */
-  readonly signal: Deferred.Deferred<Exit.Exit<string, E> | undefined>
-  /** Set (before the signal) when this caller was handed the leadership. */
-  leads: boolean
+  /** Resumes the caller; called once at most (see `settle`). */
+  readonly resume: (outcome: Effect.Effect<string, E>) => void
+  settled: boolean
+  timer: ReturnType<typeof setTimeout> | undefined
 }
 
 /**
@@ -77,13 +95,25 @@ interface Waiting<Row, E> {
  */
 export const makeInsertBatcher = <Row, E>(options: InsertBatcherOptions<Row, E>): InsertBatcher<Row, E> => {
   const queue: Array<Waiting<Row, E>> = []
-  let leaders = 0
+  let inFlight = 0
+  const runCallback = Runtime.runCallback(options.runtime)
 
-  /** The rows waiting at the head of the queue that fit in one statement after `first` (taken out of the queue). */
-  const takeBatch = (firstSize: number): Array<Waiting<Row, E>> => {
-    let count = 0
-    let bytes = firstSize
-    while (count < queue.length && count + 1 < options.maxRows) {
+  const settle = (waiting: Waiting<Row, E>, outcome: Effect.Effect<string, E>): void => {
+    if (waiting.settled) return
+    waiting.settled = true
+    if (waiting.timer !== undefined) clearTimeout(waiting.timer)
+    waiting.resume(outcome)
+  }
+  const leaveQueue = (waiting: Waiting<Row, E>): void => {
+    const index = queue.indexOf(waiting)
+    if (index >= 0) queue.splice(index, 1)
+  }
+
+  /** The rows waiting at the head of the queue that fit in one statement (taken out of the queue). */
+  const takeBatch = (): Array<Waiting<Row, E>> => {
+    let count = 1
+    let bytes = queue[0]!.size
+    while (count < queue.length && count < options.maxRows) {
       const next = queue[count]!
       if (bytes + next.size > options.maxBytes) break
       bytes += next.size
@@ -107,62 +137,53 @@ export const makeInsertBatcher = <Row, E>(options: InsertBatcherOptions<Row, E>)
     })
   }
 
-  /** Hands the leadership to the oldest waiting caller, or gives the leader's place up if nobody waits. */
-  const handOff = (): void => {
-    const next = queue.shift()
-    if (next === undefined) {
-      leaders--
-      return
-    }
-    next.leads = true
-    Deferred.unsafeDone(next.signal, Exit.succeed(undefined))
-  }
-
-  /** Writes `own` with the rows queued behind it, completes their callers, hands off, and returns own's Exit. */
-  const lead = (own: Row, ownSize: number): Effect.Effect<Exit.Exit<string, E>> => {
-    const others = takeBatch(ownSize)
-    return Effect.map(
-      Effect.ensuring(
-        writeRows(others.length === 0 ? [own] : [own, ...others.map((waiting) => waiting.row)]),
-        Effect.sync(handOff)
-      ),
-      (exits) => {
-        for (let index = 0; index < others.length; index++) {
-          Deferred.unsafeDone(others[index]!.signal, Exit.succeed(exits[index + 1]!))
+  /** Sends the waiting rows, as many statements as may be in flight. */
+  const pump = (): void => {
+    while (inFlight < options.maxInFlight && queue.length > 0) {
+      const batch = takeBatch()
+      inFlight++
+      runCallback(writeRows(batch.map((waiting) => waiting.row)), {
+        onExit: (exit) => {
+          inFlight--
+          for (let index = 0; index < batch.length; index++) {
+            // writeRows never fails; a defect or an interruption of the statement's fiber reaches every caller.
+            settle(batch[index]!, Exit.isSuccess(exit) ? exit.value[index]! : Exit.failCause(exit.cause))
+          }
+          pump()
         }
-        return exits[0]!
-      }
-    )
-  }
-
-  return (row) =>
-    Effect.uninterruptibleMask((restore) =>
-      Effect.suspend(() => {
-        const size = options.sizeOf(row)
-        if (leaders < options.maxInFlight) {
-          leaders++
-          // Nobody waiting: the row goes alone, as an ordinary INSERT; only the hand-off is added (it runs also if
-          // the caller is interrupted, so the leadership is never lost).
-          if (queue.length === 0) return Effect.ensuring(restore(options.insertOne(row)), Effect.sync(handOff))
-          return Effect.flatten(lead(row, size))
-        }
-        const waiting: Waiting<Row, E> = {
-          row,
-          size,
-          signal: Deferred.unsafeMake<Exit.Exit<string, E> | undefined>(FiberId.none),
-          leads: false
-        }
-        queue.push(waiting)
-        return restore(Deferred.await(waiting.signal)).pipe(
-          Effect.onInterrupt(() =>
-            Effect.sync(() => {
-              const index = queue.indexOf(waiting)
-              if (index >= 0) queue.splice(index, 1)
-              else if (waiting.leads) handOff()
-            })
-          ),
-          Effect.flatMap((result) => result === undefined ? Effect.flatten(lead(row, size)) : result)
-        )
       })
-    )
+    }
+  }
+
+  // Callers arriving together (the fibers resumed by one finished statement store again in the same turn of the
+  // scheduler) are sent together: the first one sends its row after the current microtask, not at once. Sending it
+  // at once would take a free slot for a single row while the others queue behind it (measured: half the
+  // statements carried one row at 64 concurrent callers).
+  let pumpScheduled = false
+  const schedulePump = (): void => {
+    if (pumpScheduled) return
+    pumpScheduled = true
+    queueMicrotask(() => {
+      pumpScheduled = false
+      pump()
+    })
+  }
+
+  return <E2>(row: Row, deadline?: InsertDeadline<E2>) =>
+    Effect.async<string, E | E2>((resume) => {
+      const waiting: Waiting<Row, E> = { row, size: options.sizeOf(row), resume, settled: false, timer: undefined }
+      queue.push(waiting)
+      if (deadline !== undefined) {
+        waiting.timer = setTimeout(() => {
+          leaveQueue(waiting)
+          settle(waiting, Effect.fail(deadline.onTimeout()) as unknown as Effect.Effect<string, E>)
+        }, deadline.millis)
+      }
+      schedulePump()
+      return Effect.sync(() => {
+        leaveQueue(waiting)
+        waiting.settled = true
+        if (waiting.timer !== undefined) clearTimeout(waiting.timer)
+      })
+    })
 }

@@ -8,9 +8,24 @@
  *
  * @internal
  */
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
+import { type Dialect, StorageConnectionError } from "../services/CheckpointStorageError.js"
+
+/**
+ * What an operation that outlived its `operationTimeout` fails with.
+ *
+ * @internal
+ */
+export const operationTimedOut = (dialect: Dialect, operation: string, timeout: Duration.Duration) => () =>
+  new StorageConnectionError({
+    dialect,
+    operation,
+    code: "TIMEOUT",
+    cause: new Error(`no answer within ${Duration.format(timeout)} (operationTimeout)`)
+  })
 
 /**
  * Runs `effect` and fails with `onTimeout()` if it has not finished `millis` after it started. At the deadline the

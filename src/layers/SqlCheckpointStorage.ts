@@ -10,7 +10,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { withDeadline } from "../internal/deadline.js"
+import { operationTimedOut, withDeadline } from "../internal/deadline.js"
 import { decodeInput } from "../internal/decodeInput.js"
 import { withOperationSpan } from "../internal/operationSpan.js"
 import { DriverPreparedStatements, preparedStatementsOfClient } from "../internal/preparedStatements.js"
@@ -140,13 +140,16 @@ export const make = Effect.fnUntraced(function*(
   const dialect = yield* resolveDialect(sql)
   yield* runCheckpointMigrations({ dialect, table: options.migrationsTable })
 
+  const timeout = resolveOperationTimeout(dialect, options.operationTimeout)
+  const runtime = yield* Effect.runtime<never>()
   // The driver's own prepared statements when the layer built the driver (layerPostgres), else the client's.
   const prepared = Option.getOrElse(
     yield* Effect.serviceOption(DriverPreparedStatements),
     () => preparedStatementsOfClient(sql)
   )
-  const agents = makeCheckpointTable(sql, dialect, agentCheckpoints, { maxStateBytes, retention }, prepared)
-  const apps = makeCheckpointTable(sql, dialect, appCheckpoints, { maxStateBytes, retention }, prepared)
+  const tableOptions = { maxStateBytes, retention, operationTimeout: timeout }
+  const agents = makeCheckpointTable(sql, dialect, agentCheckpoints, tableOptions, { prepared, runtime })
+  const apps = makeCheckpointTable(sql, dialect, appCheckpoints, tableOptions, { prepared, runtime })
   const validatePolicy = decodeInput(RetentionPolicySchema, "RetentionPolicy")
 
   // The bound of every operation (internal/deadline.ts): the caller gets the error at the bound, while the interrupted
@@ -155,14 +158,6 @@ export const make = Effect.fnUntraced(function*(
   // is closed by the connection watchdog (internal/connectionWatchdog.ts) once it has been silent as long.
   // `refailSqlDefect` first: a connection lost during a transaction's COMMIT or ROLLBACK reaches us as a defect.
   // The span (internal/operationSpan.ts) only when a tracer collects it.
-  const timeout = resolveOperationTimeout(dialect, options.operationTimeout)
-  const timedOut = (operation: string, duration: Duration.Duration) => () =>
-    new StorageConnectionError({
-      dialect,
-      operation,
-      code: "TIMEOUT",
-      cause: new Error(`no answer within ${Duration.format(duration)} (operationTimeout)`)
-    })
   const bounded = <A, E, R>(
     operation: string,
     effect: Effect.Effect<A, E, R>
@@ -170,9 +165,15 @@ export const make = Effect.fnUntraced(function*(
     const typed = refailSqlDefect(dialect, operation)(effect)
     const limited = Option.isNone(timeout)
       ? typed
-      : withDeadline(Duration.toMillis(timeout.value), timedOut(operation, timeout.value))(typed)
+      : withDeadline(Duration.toMillis(timeout.value), operationTimedOut(dialect, operation, timeout.value))(typed)
     return withOperationSpan(`CheckpointStorage.${operation}`)(limited)
   }
+  // A store keeps its own deadline (a plain store waits in the insert batcher, which bounds the wait itself).
+  const boundedStore = <A, E, R>(
+    operation: string,
+    effect: Effect.Effect<A, E, R>
+  ): Effect.Effect<A, E | StorageConnectionError | StorageQueryError, R> =>
+    withOperationSpan(`CheckpointStorage.${operation}`)(refailSqlDefect(dialect, operation)(effect))
   // A stream is bounded page by page (each pull), never as a whole: its consumer sets the pace. Not disconnected: the
   // pull belongs to the stream's scope, which closes right after; with @effect/sql-pg the error may then come up to
   // 5 s after the bound (its pg_cancel_backend), still bounded.
@@ -184,7 +185,7 @@ export const make = Effect.fnUntraced(function*(
           pull.pipe(
             Effect.timeoutFail({
               duration,
-              onTimeout: (): Option.Option<E | StorageConnectionError> => Option.some(timedOut(operation, duration)())
+              onTimeout: (): Option.Option<E | StorageConnectionError> => Option.some(operationTimedOut(dialect, operation, duration)())
             })
           )))
     })
@@ -203,10 +204,10 @@ export const make = Effect.fnUntraced(function*(
     boundedStream("streamAppCheckpoints", apps.stream("streamAppCheckpoints", options))
 
   return CheckpointStorage.of({
-    storeAgentCheckpoint: (checkpoint) => bounded("storeAgentCheckpoint", agents.store("storeAgentCheckpoint", checkpoint)),
+    storeAgentCheckpoint: (checkpoint) => boundedStore("storeAgentCheckpoint", agents.store("storeAgentCheckpoint", checkpoint)),
     retrieveAgentCheckpoint: (id) => bounded("retrieveAgentCheckpoint", agents.retrieve("retrieveAgentCheckpoint", id)),
     listAgentCheckpoints: listAgentCheckpoints as CheckpointStorageService["listAgentCheckpoints"],
-    storeAppCheckpoint: (checkpoint) => bounded("storeAppCheckpoint", apps.store("storeAppCheckpoint", checkpoint)),
+    storeAppCheckpoint: (checkpoint) => boundedStore("storeAppCheckpoint", apps.store("storeAppCheckpoint", checkpoint)),
     retrieveAppCheckpoint: (id) => bounded("retrieveAppCheckpoint", apps.retrieve("retrieveAppCheckpoint", id)),
     listAppCheckpoints: listAppCheckpoints as CheckpointStorageService["listAppCheckpoints"],
     retrieveLatestAppCheckpoint: (filter) =>

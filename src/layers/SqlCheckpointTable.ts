@@ -8,12 +8,14 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type * as Statement from "@effect/sql/Statement"
 import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
+import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -23,7 +25,8 @@ import { decodeInput, decodeInputEither } from "../internal/decodeInput.js"
 import { classifyDriverError } from "../internal/driverError.js"
 import { encodeState } from "../internal/encodeState.js"
 import { makeInsertBatcher } from "../internal/InsertBatcher.js"
-import { type PreparedStatements, preparedStatementsOfClient } from "../internal/preparedStatements.js"
+import { operationTimedOut, withDeadline } from "../internal/deadline.js"
+import type { PreparedStatements } from "../internal/preparedStatements.js"
 import { refailSqlError } from "../internal/refailSqlError.js"
 import type { CheckpointState } from "../schema/CheckpointFields.js"
 import {
@@ -41,6 +44,7 @@ import {
   StateDecodeError,
   type StateEncodeError,
   StateTooLargeError,
+  type StorageConnectionError,
   StorageQueryError
 } from "../services/CheckpointStorageError.js"
 import { type CheckpointTable, NumberColumn } from "./CheckpointTables.js"
@@ -55,6 +59,21 @@ export interface CheckpointTableOptions {
   readonly maxStateBytes?: number | undefined
   /** Applied in the transaction of every store. */
   readonly retention?: RetentionPolicy | undefined
+  /** The bound of a store (see SqlCheckpointStorageOptions.operationTimeout); the other operations are bounded by
+   * the service around them. */
+  readonly operationTimeout?: Option.Option<Duration.Duration> | undefined
+}
+
+/**
+ * Where a table's statements run.
+ *
+ * @since 0.1.0
+ */
+export interface CheckpointTableExecution {
+  /** The hot statements, prepared by the driver when the layer owns it. */
+  readonly prepared: PreparedStatements
+  /** The storage's runtime, where coalesced INSERTs run. */
+  readonly runtime: Runtime.Runtime<never>
 }
 
 /** The rows a filter may name, plus the createdAt range every filter has. */
@@ -119,8 +138,9 @@ export const makeCheckpointTable = <
   dialect: Dialect,
   table: CheckpointTable<Input, ListRow, Row, Filter, ListOptions, Selector, ListRowEncoded, RowEncoded>,
   options: CheckpointTableOptions,
-  prepared: PreparedStatements = preparedStatementsOfClient(sql)
+  execution: CheckpointTableExecution
 ) => {
+  const { prepared } = execution
   type Stored = Omit<Row, "state"> & { readonly state: CheckpointState }
 
   const tableName = sql(table.name)
@@ -366,15 +386,28 @@ export const makeCheckpointTable = <
     maxRows: dialect === "sqlite" ? 100 : 1000,
     maxBytes: 4 * 1024 * 1024,
     maxInFlight: dialect === "sqlite" ? 1 : 2,
-    retryRowByRow: (error) => !classifyDriverError(dialect, error.cause ?? error).isConnectionFailure
+    retryRowByRow: (error) => !classifyDriverError(dialect, error.cause ?? error).isConnectionFailure,
+    runtime: execution.runtime
   })
+  // A store bounds itself: a plain one by the batcher's deadline (no fiber of its own), the others with withDeadline.
+  const timeout = options.operationTimeout ?? Option.none()
+  const bound = (operation: string) =>
+    Option.map(timeout, (duration) => ({
+      millis: Duration.toMillis(duration),
+      onTimeout: operationTimedOut(dialect, operation, duration)
+    }))
   // A store inside the caller's own transaction (sql.withTransaction around our calls) must use that transaction's
   // connection: it is not batched.
-  const insertPlain = (row: Record<string, unknown>) =>
-    Effect.flatMap(
-      Effect.serviceOption(SqlClient.TransactionConnection),
-      (transaction) => Option.isSome(transaction) ? insertPlainRow(row) : batchInsert(row)
-    )
+  const insertPlain = (operation: string, row: Record<string, unknown>) =>
+    Effect.withFiberRuntime<string, SqlError | StorageConnectionError>((fiber) => {
+      if (Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)._tag === "Some") {
+        return Option.match(bound(operation), {
+          onNone: () => insertPlainRow(row),
+          onSome: (deadline) => withDeadline(deadline.millis, deadline.onTimeout)(insertPlainRow(row))
+        })
+      }
+      return batchInsert(row, Option.getOrUndefined(bound(operation)))
+    })
 
   // Serializes the stores of one session (or agent) while retention prunes it, so that two concurrent stores cannot
   // both keep the N-th row. PostgreSQL: an advisory lock until the commit. MySQL: the key's rows and the index gap
@@ -460,10 +493,10 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
       const parentId = checkpoint.parentId
       // A plain store needs no transaction: one INSERT (coalesced with concurrent ones) is atomic by itself.
       if (parentId === undefined && !hasRetention) {
-        return Effect.mapError(insertPlain(row), failed(operation))
+        return Effect.catchTag(insertPlain(operation, row), "SqlError", (error) => Effect.fail(failed(operation)(error)))
       }
       const insert = insertReturningId(row)
-      return sql.withTransaction(Effect.gen(function*() {
+      const transaction = sql.withTransaction(Effect.gen(function*() {
         for (const [column] of keepLastRules) yield* lockKey(column, String(checkpoint[column]))
         const id = yield* insert
         if (parentId !== undefined) {
@@ -479,6 +512,10 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
         Effect.retry(retryDeadlocks),
         Effect.catchTag("SqlError", (error) => Effect.fail(failed(operation)(error)))
       )
+      return Option.match(bound(operation), {
+        onNone: () => transaction,
+        onSome: (deadline) => withDeadline(deadline.millis, deadline.onTimeout)(transaction)
+      })
     })
 
   // The statements of the hot paths are compiled once (the identifiers quoted, the placeholders of the dialect) and
