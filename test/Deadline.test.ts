@@ -1,0 +1,46 @@
+/**
+ * The bound of one operation (src/internal/deadline.ts): the caller gets the timeout at the deadline, while the
+ * operation is interrupted in the background; an operation that ends in time is untouched.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Exit, Fiber } from "effect"
+import { withDeadline } from "../src/internal/deadline.js"
+
+describe("withDeadline", () => {
+  it.live("an operation that ends in time gives its own result or error", () =>
+    Effect.gen(function*() {
+      const bound = withDeadline(1_000, () => "timed out" as const)
+      expect(yield* bound(Effect.succeed(42))).toBe(42)
+      expect(yield* Effect.flip(bound(Effect.fail("its own error" as const)))).toBe("its own error")
+      expect(yield* bound(Effect.delay(Effect.succeed("late but in time"), "20 millis"))).toBe("late but in time")
+    }))
+
+  it.live("at the deadline the caller gets the timeout, and the operation is interrupted in the background", () =>
+    Effect.gen(function*() {
+      const interrupted = yield* Deferred.make<void>()
+      // An operation whose interruption itself takes long (as a driver giving up on a silent connection does).
+      const operation = Effect.never.pipe(
+        Effect.onInterrupt(() => Effect.zipRight(Effect.sleep("1 second"), Deferred.succeed(interrupted, undefined)))
+      )
+      const started = Date.now()
+      const error = yield* Effect.flip(withDeadline(50, () => "timed out" as const)(operation))
+      const waited = Date.now() - started
+      expect(error).toBe("timed out")
+      expect(waited).toBeGreaterThanOrEqual(45)
+      // Not kept waiting for the slow interruption...
+      expect(waited).toBeLessThan(800)
+      // ...which still happens.
+      yield* Deferred.await(interrupted)
+    }))
+
+  it.live("an interrupted caller interrupts the operation", () =>
+    Effect.gen(function*() {
+      const interrupted = yield* Deferred.make<void>()
+      const operation = Effect.never.pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined)))
+      const caller = yield* Effect.fork(withDeadline(10_000, () => "timed out" as const)(operation))
+      yield* Effect.sleep("20 millis")
+      const exit = yield* Fiber.interrupt(caller)
+      expect(Exit.isInterrupted(exit)).toBe(true)
+      yield* Deferred.await(interrupted)
+    }))
+})
