@@ -18,7 +18,11 @@ const rawClient = async (database: { db: Db; connectionString: string }) => {
   const Redacted = await import("effect/Redacted")
   if (database.db === "pg") return (await import("@effect/sql-pg")).PgClient.layer({ url: Redacted.make(database.connectionString) })
   if (database.db === "mysql") return (await import("@effect/sql-mysql2")).MysqlClient.layer({ url: Redacted.make(database.connectionString) })
-  return (await import("@effect/sql-sqlite-node")).SqliteClient.layer({ filename: database.connectionString })
+  // Under Bun, bun:sqlite: Bun cannot load better-sqlite3.
+  const { SqliteClient } = typeof process.versions.bun === "string"
+    ? await import("@effect/sql-sqlite-bun")
+    : await import("@effect/sql-sqlite-node")
+  return SqliteClient.layer({ filename: database.connectionString })
 }
 
 const [db = "sqlite", op = "store", size = "1KiB", count = "20000", callers = "1"] = process.argv.slice(2).filter((arg) =>

@@ -234,6 +234,7 @@ const rawMysql = async (url: string, poolSize: number): Promise<PromiseOps> => {
 interface SqliteStatement {
   get(...params: Array<unknown>): unknown
   all(...params: Array<unknown>): Array<unknown>
+  run(...params: Array<unknown>): { readonly lastInsertRowid: number | bigint }
 }
 
 /** better-sqlite3 under Node.js, bun:sqlite under Bun; prepared once, like the raw driver's users do. */
@@ -263,9 +264,10 @@ const rawSqlite = async (path: string): Promise<PromiseOps> => {
   const q = (identifier: string) => `"${identifier}"`
   const list = LIST.map(q).join(", ")
   const order = `ORDER BY "createdAt" DESC, "id" DESC`
-  const insert = prepare(
-    `INSERT INTO "AgentCheckpoints" (${INSERT.map(q).join(", ")}) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING "id"`
-  )
+  // `run` and the new rowid, as an application writes a row: `get` on INSERT … RETURNING would stop the statement
+  // after its first row, and SQLite then skips its automatic WAL checkpoint, so the WAL would grow without bound
+  // (about 30 MB per 3,000 inserts here) and a side that does run its statements to the end would pay for it.
+  const insert = prepare(`INSERT INTO "AgentCheckpoints" (${INSERT.map(q).join(", ")}) VALUES (?, ?, ?, ?, ?, ?, ?)`)
   const retrieve = prepare(`SELECT ${list}, "state" FROM "AgentCheckpoints" WHERE "id" = ?`)
   const pages = new Map<string, SqliteStatement>()
   const page = (limit: number, deep: boolean) => {
@@ -282,7 +284,7 @@ const rawSqlite = async (path: string): Promise<PromiseOps> => {
   const all = prepare(`SELECT ${list} FROM "AgentCheckpoints" ${order}`)
   const latest = prepare(`SELECT ${list}, "state" FROM "AgentCheckpoints" WHERE "sessionId" = ? ${order} LIMIT 1`)
   return {
-    store: async (c) => String((insert.get(...insertValues(c)) as RawRow).id),
+    store: async (c) => String(insert.run(...insertValues(c)).lastInsertRowid),
     retrieve: async (id) => {
       const row = retrieve.get(Number(id)) as RawRow | undefined | null
       return row === undefined || row === null ? null : toItem(row)

@@ -127,6 +127,7 @@ layer(postgres.freshDatabase, { timeout: 600_000 })("the npm package", (it) => {
       ], consumer)
       expect(Fs.existsSync(Path.join(consumer, "node_modules/@effect/sql-mysql2"))).toBe(false)
       expect(Fs.existsSync(Path.join(consumer, "node_modules/@effect/sql-sqlite-node"))).toBe(false)
+      expect(Fs.existsSync(Path.join(consumer, "node_modules/better-sqlite3"))).toBe(false)
       const output = yield* run("node", ["main.mjs"], consumer, { DATABASE_URL: String(db.config.connectionString) })
       expect(JSON.parse(output.trim().split("\n").pop()!)).toEqual({
         state: { messages: ["Hello"], count: 1 },

@@ -14,7 +14,7 @@ import { importDriver } from "../internal/clientLayer.js"
 import { classifyDriverError } from "../internal/driverError.js"
 import { DEFAULT_CONNECT_TIMEOUT } from "../layers/Postgres.js"
 import { layerSql } from "../layers/SqlCheckpointStorage.js"
-import { layerSqliteSession } from "../layers/SqliteSession.js"
+import { betterSqlite3, layerSqliteClient } from "../layers/SqliteNode.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
 import { StorageConnectionError } from "../services/CheckpointStorageError.js"
 import type { DatabaseUrl } from "./DatabaseUrl.js"
@@ -49,13 +49,9 @@ const clientLayer = (url: DatabaseUrl): Layer.Layer<SqlClient.SqlClient, Storage
   switch (url.dialect) {
     case "sqlite":
       return Layer.unwrapEffect(Effect.map(
-        importDriver("sqlite", "@effect/sql-sqlite-node", () => import("@effect/sql-sqlite-node")),
-        ({ SqliteClient }) =>
-          // WAL and the busy timeout, as layerSqliteNode sets them, so the CLI can run beside a live agent.
-          Layer.provideMerge(
-            layerSqliteSession({}),
-            SqliteClient.layer({ filename: url.databasePath, disableWAL: true })
-          )
+        importDriver("sqlite", betterSqlite3.packageName, betterSqlite3.load),
+        // The client of layerSqliteNode, with its WAL and busy timeout, so the CLI can run beside a live agent.
+        (open) => layerSqliteClient(open, { databasePath: url.databasePath })
       )).pipe(mapConnectFailure(url))
     case "pg":
       return Layer.unwrapEffect(Effect.map(

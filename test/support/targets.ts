@@ -13,12 +13,14 @@ import {
   type CheckpointStorage,
   layerMysql,
   layerPostgres,
+  layerSql,
   layerSqliteBun,
   layerSqliteNode,
   type SqliteStorageOptions,
   type StorageConfig,
   type StorageLayerError
 } from "../../src/index.js"
+import { splitStorageOptions } from "../../src/layers/SqlCheckpointStorage.js"
 import { layerSqliteSession } from "../../src/layers/SqliteSession.js"
 import { randomSuffix, TestDatabase, type TestTarget } from "./TestDatabase.js"
 
@@ -188,29 +190,62 @@ db.close()
   ]
 })
 
+// The official @effect/sql clients, with the session settings of the SQLite layers. The suite looks behind the
+// storage's back through them, and runs `layerSql` over them (sqliteNodeLayerSql, sqliteBunLayerSql).
+const officialSqliteNodeClient = (filename: string) =>
+  Layer.unwrapEffect(Effect.promise(async () => {
+    const { SqliteClient } = await import("@effect/sql-sqlite-node")
+    return Layer.provideMerge(layerSqliteSession({}), SqliteClient.layer({ filename }))
+  }))
+
+const officialSqliteBunClient = (filename: string) =>
+  Layer.unwrapEffect(Effect.promise(async () => {
+    const { SqliteClient } = await import("@effect/sql-sqlite-bun")
+    return Layer.provideMerge(layerSqliteSession({}), SqliteClient.layer({ filename }))
+  }))
+
+/** `layerSql` over a client of the caller's, as a user of @effect/sql-sqlite-node or -bun builds it. */
+const layerSqlOver = (client: (filename: string) => Layer.Layer<SqlClient.SqlClient, unknown>) =>
+(options: SqliteStorageOptions): Layer.Layer<CheckpointStorage, StorageLayerError> => {
+  const [storage] = splitStorageOptions(options)
+  return layerSql(storage).pipe(Layer.provide(Layer.orDie(client(options.databasePath))))
+}
+
+const betterSqlite3Process = `const Database = require("better-sqlite3"); const openDatabase = (path) => new Database(path)`
+const bunSqliteProcess = `const { Database } = require("bun:sqlite"); const openDatabase = (path) => new Database(path)`
+const nodeStorageProcess = (databasePath: string, name: string) =>
+  [Path.join(projectRoot, "node_modules/.bin/vite-node"), [storageScript("layerSqliteNode", databasePath, name)]] as const
+const bunStorageProcess = (databasePath: string, name: string) =>
+  [process.execPath, [storageScript("layerSqliteBun", databasePath, name)]] as const
+
 export const sqliteNode = sqliteTarget(
   "SQLite (better-sqlite3)",
   layerSqliteNode,
-  (filename) =>
-    Layer.unwrapEffect(Effect.promise(async () => {
-      const { SqliteClient } = await import("@effect/sql-sqlite-node")
-      return Layer.provideMerge(layerSqliteSession({}), SqliteClient.layer({ filename }))
-    })),
-  `const Database = require("better-sqlite3"); const openDatabase = (path) => new Database(path)`,
-  (databasePath, name) => [
-    Path.join(projectRoot, "node_modules/.bin/vite-node"),
-    [storageScript("layerSqliteNode", databasePath, name)]
-  ]
+  officialSqliteNodeClient,
+  betterSqlite3Process,
+  nodeStorageProcess
 )
 
 export const sqliteBun = sqliteTarget(
   "SQLite (bun:sqlite)",
   layerSqliteBun,
-  (filename) =>
-    Layer.unwrapEffect(Effect.promise(async () => {
-      const { SqliteClient } = await import("@effect/sql-sqlite-bun")
-      return Layer.provideMerge(layerSqliteSession({}), SqliteClient.layer({ filename }))
-    })),
-  `const { Database } = require("bun:sqlite"); const openDatabase = (path) => new Database(path)`,
-  (databasePath, name) => [process.execPath, [storageScript("layerSqliteBun", databasePath, name)]]
+  officialSqliteBunClient,
+  bunSqliteProcess,
+  bunStorageProcess
+)
+
+export const sqliteNodeLayerSql = sqliteTarget(
+  "SQLite (layerSql over @effect/sql-sqlite-node)",
+  layerSqlOver(officialSqliteNodeClient),
+  officialSqliteNodeClient,
+  betterSqlite3Process,
+  nodeStorageProcess
+)
+
+export const sqliteBunLayerSql = sqliteTarget(
+  "SQLite (layerSql over @effect/sql-sqlite-bun)",
+  layerSqlOver(officialSqliteBunClient),
+  officialSqliteBunClient,
+  bunSqliteProcess,
+  bunStorageProcess
 )

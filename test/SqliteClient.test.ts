@@ -1,0 +1,399 @@
+/**
+ * The SqlClient of the SQLite layers (src/internal/sqliteClient.ts), on the runtime's driver: better-sqlite3 under
+ * Node.js, bun:sqlite under Bun. What it must keep: a hot statement run on the driver directly never lands in
+ * another fiber's transaction, the prepared statements stay within their cache, driver errors keep the codes the
+ * official clients report, and every client option still works.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Context, Deferred, Effect, Exit, Fiber, Layer, Option, String as Str, Tracer } from "effect"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import {
+  type AppSessionCheckpoint,
+  CheckpointStorage,
+  layerSql,
+  layerSqliteBun,
+  layerSqliteNode,
+  type NamedAgentCheckpoint
+} from "../src/index.js"
+import { classifyDriverError } from "../src/internal/driverError.js"
+import { DriverPreparedStatements } from "../src/internal/preparedStatements.js"
+import type { OpenSqliteDatabase, SqliteClientOptions, SqliteDatabaseHandle } from "../src/internal/sqliteClient.js"
+import { makeStatementCache } from "../src/internal/sqliteStatementCache.js"
+import { bunSqlite } from "../src/layers/SqliteBun.js"
+import { betterSqlite3, layerSqliteClient } from "../src/layers/SqliteNode.js"
+import { layerSqliteSession, type SqliteSessionOptions } from "../src/layers/SqliteSession.js"
+
+const isBun = typeof process.versions.bun === "string"
+const driver = isBun ? bunSqlite : betterSqlite3
+const layerSqlite = isBun ? layerSqliteBun : layerSqliteNode
+
+const agentCheckpoint = (name: string): NamedAgentCheckpoint => ({
+  agentId: "agent-1",
+  sessionId: "session-1",
+  agentType: "coder",
+  name,
+  state: { name, messages: [{ role: "user", content: "hello" }] },
+  createdAt: 1_763_900_000_000
+})
+
+const appCheckpoint = (sessionId: string): AppSessionCheckpoint => ({
+  sessionId,
+  hostname: "localhost",
+  projectDirectory: "/home/user/project",
+  state: { sessionId },
+  createdAt: 1_763_900_000_000
+})
+
+const databaseFile = Effect.map(
+  Effect.acquireRelease(
+    Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "ecs-sqlite-client-"))),
+    (directory) => Effect.sync(() => Fs.rmSync(directory, { recursive: true, force: true }))
+  ),
+  (directory) => Path.join(directory, "checkpoints.db")
+)
+
+/** The driver's open, recording what the client asks of it. */
+const recordingOpen = Effect.map(Effect.promise(driver.load), (open) => {
+  const prepared: Array<string> = []
+  let closed = 0
+  const recording: OpenSqliteDatabase = (filename, options) => {
+    const db = open(filename, options)
+    return {
+      prepare: (sql) => {
+        prepared.push(sql)
+        return db.prepare(sql)
+      },
+      inTransaction: db.inTransaction,
+      close: () => {
+        closed++
+        db.close()
+      }
+    } satisfies SqliteDatabaseHandle
+  }
+  return { open: recording, prepared, closed: () => closed }
+})
+
+/** Builds the client of the SQLite layers on a file, for the rest of the scope. */
+const buildClient = (
+  databasePath: string,
+  options: SqliteClientOptions & SqliteSessionOptions = {},
+  open?: OpenSqliteDatabase
+) =>
+  Effect.gen(function*() {
+    const opener = open ?? (yield* Effect.promise(driver.load))
+    const context = yield* Layer.build(layerSqliteClient(opener, { ...options, databasePath }))
+    return { sql: Context.get(context, SqlClient.SqlClient), prepared: Context.get(context, DriverPreparedStatements) }
+  })
+
+/** The storage over the client of the SQLite layers, and the client itself (as a caller of `layerSql` holds it). */
+const buildStorage = (databasePath: string) =>
+  Effect.gen(function*() {
+    const open = yield* Effect.promise(driver.load)
+    const context = yield* Layer.build(layerSql().pipe(Layer.provideMerge(layerSqliteClient(open, { databasePath }))))
+    return { storage: Context.get(context, CheckpointStorage), sql: Context.get(context, SqlClient.SqlClient) }
+  })
+
+// Lets the other fibers run for a while, on the real clock.
+const pause = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
+
+const driverCode = (error: SqlError) => classifyDriverError("sqlite", error.cause)
+
+describe(`The SQLite client (${isBun ? "bun:sqlite" : "better-sqlite3"})`, () => {
+  describe("hot statements and transactions", () => {
+    it.scopedLive("a store issued while another fiber's transaction is open waits for it and stays out of it", () =>
+      Effect.gen(function*() {
+        const { sql, storage } = yield* buildStorage(yield* databaseFile)
+        const inside = yield* Deferred.make<void>()
+        const release = yield* Deferred.make<void>()
+        const transaction = yield* sql.withTransaction(Effect.gen(function*() {
+          yield* storage.storeAppCheckpoint(appCheckpoint("rolled-back"))
+          yield* Deferred.succeed(inside, undefined)
+          yield* Deferred.await(release)
+          return yield* Effect.fail("abort" as const)
+        })).pipe(Effect.fork)
+        yield* Deferred.await(inside)
+
+        const outside = yield* Effect.fork(storage.storeAgentCheckpoint(agentCheckpoint("outside")))
+        yield* pause
+        expect(Option.isNone(yield* Fiber.poll(outside))).toBe(true)
+
+        yield* Deferred.succeed(release, undefined)
+        expect(yield* Fiber.await(transaction)).toEqual(Exit.fail("abort"))
+        const id = yield* Fiber.join(outside)
+        const stored = yield* storage.retrieveAgentCheckpoint(id)
+        expect(Option.map(stored, (checkpoint) => checkpoint.name)).toEqual(Option.some("outside"))
+        expect(yield* storage.listAppCheckpoints()).toEqual([])
+      }))
+
+    it.scopedLive("a read issued while another fiber's transaction is open answers after its commit", () =>
+      Effect.gen(function*() {
+        const { sql, storage } = yield* buildStorage(yield* databaseFile)
+        yield* storage.storeAppCheckpoint(appCheckpoint("before"))
+        const inside = yield* Deferred.make<void>()
+        const release = yield* Deferred.make<void>()
+        const transaction = yield* sql.withTransaction(Effect.gen(function*() {
+          yield* storage.storeAppCheckpoint({ ...appCheckpoint("committed"), createdAt: 1_763_900_000_001 })
+          yield* Deferred.succeed(inside, undefined)
+          yield* Deferred.await(release)
+        })).pipe(Effect.fork)
+        yield* Deferred.await(inside)
+
+        const latest = yield* Effect.fork(storage.retrieveLatestAppCheckpoint())
+        yield* pause
+        expect(Option.isNone(yield* Fiber.poll(latest))).toBe(true)
+
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(transaction)
+        const found = yield* Fiber.join(latest)
+        expect(Option.map(found, (checkpoint) => checkpoint.sessionId)).toEqual(Option.some("committed"))
+      }))
+
+    it.scopedLive("inside the caller's own transaction the hot statements run in it, and roll back with it", () =>
+      Effect.gen(function*() {
+        const { sql, storage } = yield* buildStorage(yield* databaseFile)
+        let id = ""
+        let seenInside = ""
+        const exit = yield* Effect.exit(sql.withTransaction(Effect.gen(function*() {
+          id = yield* storage.storeAgentCheckpoint(agentCheckpoint("uncommitted"))
+          const inside = yield* storage.retrieveAgentCheckpoint(id)
+          seenInside = Option.match(inside, { onNone: () => "nothing", onSome: (checkpoint) => checkpoint.name })
+          return yield* Effect.fail("rollback" as const)
+        })))
+        expect(exit).toEqual(Exit.fail("rollback"))
+        expect(seenInside).toBe("uncommitted")
+        expect(Option.isNone(yield* storage.retrieveAgentCheckpoint(id))).toBe(true)
+      }))
+
+    it.scopedLive("many concurrent stores, retention stores and reads all land, each once", () =>
+      Effect.gen(function*() {
+        const databasePath = yield* databaseFile
+        const context = yield* Layer.build(layerSqlite({ databasePath, retention: { keepLastPerSession: 1000 } }))
+        const retained = Context.get(context, CheckpointStorage)
+        const { storage } = yield* buildStorage(databasePath)
+        const ids = yield* Effect.forEach(
+          Array.from({ length: 120 }, (_, n) => n),
+          (n) =>
+            n % 3 === 0
+              ? retained.storeAgentCheckpoint(agentCheckpoint(`retained-${n}`))
+              : Effect.tap(
+                storage.storeAgentCheckpoint(agentCheckpoint(`plain-${n}`)),
+                (id) => storage.retrieveAgentCheckpoint(id)
+              ),
+          { concurrency: "unbounded" }
+        )
+        expect(new Set(ids).size).toBe(120)
+        const names = (yield* storage.listAgentCheckpoints()).map((item) => item.name)
+        expect(names.length).toBe(120)
+      }))
+  })
+
+  describe("the prepared statement cache", () => {
+    it("keeps at most its capacity, dropping the least recently used statement first", () => {
+      const prepared: Array<string> = []
+      const statementOf = makeStatementCache({
+        capacity: 2,
+        timeToLiveMillis: 60_000,
+        prepare: (sql) => {
+          prepared.push(sql)
+          return { sql }
+        }
+      })
+      const first = statementOf("a")
+      statementOf("b")
+      expect(statementOf("a")).toBe(first)
+      statementOf("c") // evicts b, used less recently than a
+      statementOf("a")
+      statementOf("b") // prepared again; evicts c
+      statementOf("a")
+      expect(prepared).toEqual(["a", "b", "c", "b"])
+    })
+
+    it("drops a statement unused for longer than its time to live when another is prepared", () => {
+      let now = 1_000_000
+      const realNow = Date.now
+      Date.now = () => now
+      try {
+        const prepared: Array<string> = []
+        const statementOf = makeStatementCache({
+          capacity: 10,
+          timeToLiveMillis: 1000,
+          prepare: (sql) => void prepared.push(sql)
+        })
+        statementOf("old")
+        now += 600
+        statementOf("recent")
+        now += 600
+        statementOf("new") // "old" has been unused for 1200 ms
+        statementOf("recent")
+        statementOf("old")
+        expect(prepared).toEqual(["old", "recent", "new", "old"])
+      } finally {
+        Date.now = realNow
+      }
+    })
+
+    it("prepares nothing ahead and keeps nothing with a capacity below 1", () => {
+      const prepared: Array<string> = []
+      const statementOf = makeStatementCache({ capacity: 0, timeToLiveMillis: 1000, prepare: (sql) => prepared.push(sql) })
+      statementOf("a")
+      statementOf("a")
+      expect(prepared).toEqual(["a", "a"])
+    })
+
+    it.scopedLive("the client prepares a statement once, and again only after prepareCacheSize others pushed it out", () =>
+      Effect.gen(function*() {
+        const recording = yield* recordingOpen
+        const { prepared, sql } = yield* buildClient(yield* databaseFile, { prepareCacheSize: 2 }, recording.open)
+        const select = (n: number) => `SELECT ${n} AS n`
+        for (const n of [1, 2, 1, 1, 2]) yield* sql.unsafe(select(n))
+        for (const n of [1, 2]) yield* prepared.rows(select(n), [])
+        yield* sql.unsafe(select(3)) // evicts 1
+        yield* prepared.rows(select(2), [])
+        expect(yield* prepared.rows(select(1), [])).toEqual([{ n: 1 }])
+        expect(recording.prepared.filter((text) => text.startsWith("SELECT "))).toEqual([1, 2, 3, 1].map(select))
+      }))
+
+    it.scopedLive("closes the database when the layer's scope closes", () =>
+      Effect.gen(function*() {
+        const recording = yield* recordingOpen
+        const databasePath = yield* databaseFile
+        yield* Effect.scoped(buildClient(databasePath, {}, recording.open))
+        expect(recording.closed()).toBe(1)
+      }))
+  })
+
+  describe("driver errors", () => {
+    // The official client of this runtime, on the same file: the errors must be classified as they were through it.
+    const officialClient = (databasePath: string, session: SqliteSessionOptions) =>
+      Effect.gen(function*() {
+        const { SqliteClient } = isBun ? yield* Effect.promise(() => import("@effect/sql-sqlite-bun")) : yield* Effect.promise(() => import("@effect/sql-sqlite-node"))
+        const context = yield* Layer.build(
+          Layer.provideMerge(layerSqliteSession(session), SqliteClient.layer({ filename: databasePath, disableWAL: true }))
+        )
+        return Context.get(context, SqlClient.SqlClient)
+      })
+
+    it.scopedLive("a constraint violation has the same code as through the official client", () =>
+      Effect.gen(function*() {
+        const databasePath = yield* databaseFile
+        const ours = yield* buildClient(databasePath)
+        const official = yield* officialClient(databasePath, {})
+        yield* ours.sql`CREATE TABLE "unique_names" ("name" TEXT UNIQUE)`
+        yield* ours.sql`INSERT INTO "unique_names" ("name") VALUES (${"taken"})`
+        const insert = `INSERT INTO "unique_names" ("name") VALUES (?) RETURNING "name"`
+        const viaClient = yield* Effect.flip(ours.sql.unsafe(insert, ["taken"]))
+        const viaDriver = yield* Effect.flip(ours.prepared.rows(insert, ["taken"]))
+        const viaOfficial = yield* Effect.flip(official.unsafe(insert, ["taken"]))
+        const expected = { code: "SQLITE_CONSTRAINT_UNIQUE", isConnectionFailure: false }
+        expect(driverCode(viaOfficial)).toEqual(expected)
+        expect(driverCode(viaClient)).toEqual(expected)
+        expect(driverCode(viaDriver)).toEqual(expected)
+      }))
+
+    it.scopedLive("a write lock held by another connection past the busy timeout has the same code as through the official client", () =>
+      Effect.gen(function*() {
+        const databasePath = yield* databaseFile
+        const ours = yield* buildClient(databasePath, { busyTimeout: 0 })
+        const official = yield* officialClient(databasePath, { busyTimeout: 0 })
+        yield* ours.sql`CREATE TABLE "counters" ("n" INTEGER)`
+        const open = yield* Effect.promise(driver.load)
+        const other = yield* Effect.acquireRelease(
+          Effect.sync(() => open(databasePath, { readonly: false })),
+          (db) => Effect.sync(() => db.close())
+        )
+        other.prepare("BEGIN IMMEDIATE").run([])
+        const insert = `INSERT INTO "counters" ("n") VALUES (?) RETURNING "n"`
+        const viaClient = yield* Effect.flip(ours.sql.unsafe(insert, [1]))
+        const viaDriver = yield* Effect.flip(ours.prepared.rows(insert, [1]))
+        const viaOfficial = yield* Effect.flip(official.unsafe(insert, [1]))
+        other.prepare("ROLLBACK").run([])
+        const expected = { code: "SQLITE_BUSY", isConnectionFailure: false }
+        expect(driverCode(viaOfficial)).toEqual(expected)
+        expect(driverCode(viaClient)).toEqual(expected)
+        expect(driverCode(viaDriver)).toEqual(expected)
+        expect(yield* ours.prepared.rows(insert, [2])).toEqual([{ n: 2 }])
+      }))
+  })
+
+  describe("options", () => {
+    it.scopedLive("busyTimeout and WAL are applied; disableWAL keeps the rollback journal", () =>
+      Effect.gen(function*() {
+        const { sql } = yield* buildClient(yield* databaseFile, { busyTimeout: 1234 })
+        expect(yield* sql`PRAGMA busy_timeout`).toEqual([{ timeout: 1234 }])
+        expect(yield* sql`PRAGMA journal_mode`).toEqual([{ journal_mode: "wal" }])
+        const rollbackJournal = yield* buildClient(yield* databaseFile, { disableWAL: true })
+        expect(yield* rollbackJournal.sql`PRAGMA journal_mode`).toEqual([{ journal_mode: "delete" }])
+      }))
+
+    it.scopedLive("a new database file is readable by its owner only", () =>
+      Effect.gen(function*() {
+        const databasePath = yield* databaseFile
+        yield* buildClient(databasePath)
+        expect(Fs.statSync(databasePath).mode & 0o777).toBe(0o600)
+      }))
+
+    it.scopedLive("readonly opens the file read-only", () =>
+      Effect.gen(function*() {
+        const databasePath = yield* databaseFile
+        const writer = yield* buildClient(databasePath)
+        yield* writer.sql`CREATE TABLE "notes" ("text" TEXT)`
+        const reader = yield* buildClient(databasePath, { readonly: true })
+        expect(yield* reader.sql`SELECT COUNT(*) AS n FROM "notes"`).toEqual([{ n: 0 }])
+        const refused = yield* Effect.flip(reader.sql`INSERT INTO "notes" ("text") VALUES (${"x"})`)
+        expect(driverCode(refused).code).toMatch(/^SQLITE_READONLY/)
+      }))
+
+    it.scopedLive("the name transforms apply to the caller's queries; the storage's own columns stay exact", () =>
+      Effect.gen(function*() {
+        const databasePath = yield* databaseFile
+        const options = { transformQueryNames: Str.camelToSnake, transformResultNames: Str.snakeToCamel }
+        const { sql } = yield* buildClient(databasePath, options)
+        expect(yield* sql`SELECT 1 AS ${sql("someValue")}`).toEqual([{ someValue: 1 }])
+        expect(sql`SELECT 1 AS ${sql("someValue")}`.compile()[0]).toContain(`"some_value"`)
+        const context = yield* Layer.build(layerSqlite({ databasePath, ...options, retention: { keepLastPerSession: 5 } }))
+        const storage = Context.get(context, CheckpointStorage)
+        const id = yield* storage.storeAgentCheckpoint(agentCheckpoint("exact"))
+        expect(yield* storage.retrieveAgentCheckpoint(id)).toEqual(Option.some({ id, ...agentCheckpoint("exact") }))
+        const { sql: plain } = yield* buildClient(databasePath)
+        const row = (yield* plain`SELECT "sessionId", "agentType" FROM "AgentCheckpoints"`)[0]
+        expect(row).toEqual({ sessionId: "session-1", agentType: "coder" })
+      }))
+
+    it.scopedLive("a :memory: database holds checkpoints for the layer's lifetime", () =>
+      Effect.gen(function*() {
+        const context = yield* Layer.build(layerSqlite({ databasePath: ":memory:" }))
+        const storage = Context.get(context, CheckpointStorage)
+        const id = yield* storage.storeAgentCheckpoint(agentCheckpoint("in memory"))
+        expect(Option.map(yield* storage.retrieveAgentCheckpoint(id), (checkpoint) => checkpoint.name))
+          .toEqual(Option.some("in memory"))
+      }))
+
+    it.scopedLive("spanAttributes label every statement's span, with db.system.name", () =>
+      Effect.gen(function*() {
+        const { sql } = yield* buildClient(yield* databaseFile, { spanAttributes: { service: "checkpoints" } })
+        const attributes: Array<readonly [string, string, unknown]> = []
+        const base = yield* Effect.tracer
+        const tracer = Tracer.make({
+          span: (...args: Parameters<Tracer.Tracer["span"]>) => {
+            const span = base.span(...args)
+            const attribute = span.attribute.bind(span)
+            span.attribute = (key, value) => {
+              attributes.push([args[0], key, value])
+              attribute(key, value)
+            }
+            return span
+          },
+          context: base.context
+        })
+        yield* Effect.withTracer(sql`SELECT 1`, tracer)
+        expect(attributes).toEqual(expect.arrayContaining([
+          ["sql.execute", "service", "checkpoints"],
+          ["sql.execute", "db.system.name", "sqlite"]
+        ]))
+      }))
+  })
+})
