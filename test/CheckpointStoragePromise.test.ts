@@ -221,6 +221,37 @@ for (const target of runtimeTargets) {
       await storage.stop()
     })
 
+    it("releases a stream left early (break or throw): later calls work on a pool of one connection", async () => {
+      const config = database.db.config
+      const storage = config.type === "postgres"
+        ? new PostgresStorage({ ...config, maxConnections: 1 })
+        : config.type === "mysql"
+        ? new MySQLStorage({ ...config, maxConnections: 1 })
+        : storageFor(config)
+      for (let step = 0; step < 5; step++) {
+        await storage.storeAgentCheckpoint({ ...checkpoint(), sessionId: "left-early", createdAt: 20_000 + step })
+      }
+      const seen: Array<number> = []
+      for await (const item of storage.streamAgentCheckpoints({ sessionId: "left-early", pageSize: 2 })) {
+        seen.push(item.createdAt)
+        if (seen.length === 3) break // in the second page
+      }
+      expect(seen).toEqual([20_004, 20_003, 20_002])
+      const consumerFailure = new Error("the consumer gave up")
+      const throwing = async () => {
+        for await (const _ of storage.streamAgentCheckpoints({ sessionId: "left-early", pageSize: 2 })) {
+          throw consumerFailure
+        }
+      }
+      await expect(throwing()).rejects.toBe(consumerFailure)
+      const page = await storage.listAgentCheckpointPage({ sessionId: "left-early", limit: 10 })
+      expect(page.items.map((item) => item.createdAt)).toEqual([20_004, 20_003, 20_002, 20_001, 20_000])
+      let streamed = 0
+      for await (const _ of storage.streamAgentCheckpoints({ sessionId: "left-early", pageSize: 2 })) streamed++
+      expect(streamed).toBe(5)
+      await storage.stop()
+    })
+
     it("deletes, prunes, forks, walks lineage and reports statistics, as plain values", async () => {
       const storage = storageFor(database.db.config)
       const root = await storage.storeAgentCheckpoint({ ...checkpoint(), sessionId: "lifecycle", createdAt: 20_000 })

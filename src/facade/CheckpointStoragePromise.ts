@@ -4,11 +4,15 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
 import type * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { StorageLayerError } from "../internal/clientLayer.js"
 import type {
@@ -86,6 +90,12 @@ const toPlainStatistics = (statistics: TableStatistics): PlainTableStatistics =>
   newestCreatedAt: Option.getOrNull(statistics.newestCreatedAt)
 })
 
+// The next page of a pulled stream, or undefined at its end (where a pull fails with None).
+const nextPage = <A, E, R>(
+  pull: Effect.Effect<Chunk.Chunk<A>, Option.Option<E>, R>
+): Effect.Effect<Chunk.Chunk<A> | undefined, E, R> =>
+  Effect.catchAll(pull, Option.match({ onNone: () => Effect.succeed(undefined), onSome: Effect.fail }))
+
 // A rejection is the typed error itself (an Error with `_tag` and its fields), never a FiberFailure wrapper.
 const rejection = (cause: Cause.Cause<unknown>): Error => {
   const error = Cause.squash(cause)
@@ -118,12 +128,46 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
     )
   }
 
-  // A stream as an async iterable; it fails with the typed error itself, like the methods.
+  // A stream as an async iterable, pulled a page (one chunk) at a time: one Effect run per page, and the next page is
+  // read only once the consumer has taken every item of this one. Not Stream.toAsyncIterableRuntime: it runs a fiber
+  // step, a latch and a Promise per item, about 5.6 KiB of garbage each (625 MiB to list 100k rows, against 61 for the
+  // stream itself). The scavenges that garbage triggers promote the page in flight to the old generation, freed only
+  // by a full GC: peak RSS reached 96 MiB above the baseline where the stream took 50 (bench/worker.ts `memory`); the
+  // two are now alike. `for…of` with `yield`, not `yield*`, which wraps a synchronous iterable in an async one (more
+  // Promises per item).
+  // It fails with the typed error itself, like the methods; leaving a `for await` early (return()) runs `finally`,
+  // which closes the stream's scope.
   async *#iterate<A>(stream: (storage: CheckpointStorageService) => Stream.Stream<A, unknown>): AsyncGenerator<A> {
     await this.start()
-    const runtime = await this.#runtime.runtime()
-    const items: Stream.Stream<A, unknown, CheckpointStorage> = Stream.unwrap(Effect.map(CheckpointStorage, stream))
-    yield* Stream.toAsyncIterableRuntime(items, runtime)
+    const run = Runtime.runPromiseExit(await this.#runtime.runtime())
+    const scope = Effect.runSync(Scope.make())
+    // How the scope ends: interrupted unless the stream ended or failed, that is when the consumer stopped early.
+    let outcome: Exit.Exit<unknown, unknown> = Exit.interrupt(FiberId.none)
+    try {
+      const items: Stream.Stream<A, unknown, CheckpointStorage> = Stream.unwrap(Effect.map(CheckpointStorage, stream))
+      const opened = await run(Effect.map(Scope.extend(Stream.toPull(items), scope), nextPage))
+      if (Exit.isFailure(opened)) {
+        outcome = opened
+        throw rejection(opened.cause)
+      }
+      while (true) {
+        const page = await run(opened.value)
+        if (Exit.isFailure(page)) {
+          outcome = page
+          throw rejection(page.cause)
+        }
+        if (page.value === undefined) {
+          outcome = Exit.void
+          return
+        }
+        for (const item of Chunk.toReadonlyArray(page.value)) yield item
+      }
+    } finally {
+      // A failing finalizer rejects only a stream that ended well: it must not hide the stream's own error, and a
+      // consumer that stopped early is no longer listening.
+      const closed = await run(Scope.close(scope, outcome))
+      if (Exit.isFailure(closed) && Exit.isSuccess(outcome)) throw rejection(closed.cause)
+    }
   }
 
   /**
