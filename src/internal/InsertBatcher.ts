@@ -31,6 +31,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
+import { withDeadline } from "./deadline.js"
 
 /**
  * How a batcher writes rows and how much one statement may carry.
@@ -57,6 +58,10 @@ export interface InsertBatcherOptions<Row, E> {
   readonly maxInFlight: number
   /** Where the statements run: the storage's runtime (its services, its logger), not a caller's fiber. */
   readonly runtime: Runtime.Runtime<never>
+  /** How long one statement may hold its place in flight (the operation timeout). A statement stuck on a connection
+   * that went silent is then interrupted in the background, and its place goes to the rows waiting behind it, whose
+   * callers would otherwise all time out behind it; its own callers fail with `onTimeout()`. */
+  readonly statementDeadline?: InsertDeadline<E> | undefined
 }
 
 /**
@@ -142,11 +147,13 @@ export const makeInsertBatcher = <Row, E>(options: InsertBatcherOptions<Row, E>)
     while (inFlight < options.maxInFlight && queue.length > 0) {
       const batch = takeBatch()
       inFlight++
-      runCallback(writeRows(batch.map((waiting) => waiting.row)), {
+      const statement = writeRows(batch.map((waiting) => waiting.row))
+      const deadline = options.statementDeadline
+      runCallback(deadline === undefined ? statement : withDeadline(deadline.millis, deadline.onTimeout)(statement), {
         onExit: (exit) => {
           inFlight--
           for (let index = 0; index < batch.length; index++) {
-            // writeRows never fails; a defect or an interruption of the statement's fiber reaches every caller.
+            // writeRows never fails; a timeout, a defect or an interruption of the statement reaches every caller.
             settle(batch[index]!, Exit.isSuccess(exit) ? exit.value[index]! : Exit.failCause(exit.cause))
           }
           pump()

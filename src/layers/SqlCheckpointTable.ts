@@ -383,7 +383,8 @@ export const makeCheckpointTable = <
   // Limits per statement: SQLite builds before 3.32 allow 999 bound parameters (8 per row here), PostgreSQL 65 535;
   // MariaDB refuses packets over max_allowed_packet (16 MiB by default). SQLite has one connection: one statement
   // at a time. The servers: two, so that one batch forms while the other is in flight.
-  const batchInsert = makeInsertBatcher<Record<string, unknown>, SqlError>({
+  const timeout = options.operationTimeout ?? Option.none()
+  const batchInsert = makeInsertBatcher<Record<string, unknown>, SqlError | StorageConnectionError>({
     insertOne: insertPlainRow,
     insertMany: insertManyReturningIds,
     sizeOf: (row) => (row.sizeBytes as number) + 256,
@@ -391,10 +392,13 @@ export const makeCheckpointTable = <
     maxBytes: 4 * 1024 * 1024,
     maxInFlight: dialect === "sqlite" ? 1 : 2,
     retryRowByRow: (error) => !classifyDriverError(dialect, error.cause ?? error).isConnectionFailure,
-    runtime: execution.runtime
+    runtime: execution.runtime,
+    statementDeadline: Option.getOrUndefined(Option.map(timeout, (duration) => ({
+      millis: Duration.toMillis(duration),
+      onTimeout: operationTimedOut(dialect, table.name === "AgentCheckpoints" ? "storeAgentCheckpoint" : "storeAppCheckpoint", duration)
+    })))
   })
   // A store bounds itself: a plain one by the batcher's deadline (no fiber of its own), the others with withDeadline.
-  const timeout = options.operationTimeout ?? Option.none()
   const bound = (operation: string) =>
     Option.map(timeout, (duration) => ({
       millis: Duration.toMillis(duration),
