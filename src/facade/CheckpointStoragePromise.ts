@@ -5,6 +5,7 @@
  */
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
@@ -96,6 +97,12 @@ const nextPage = <A, E, R>(
 ): Effect.Effect<Chunk.Chunk<A> | undefined, E, R> =>
   Effect.catchAll(pull, Option.match({ onNone: () => Effect.succeed(undefined), onSome: Effect.fail }))
 
+interface StartedRuntime {
+  readonly managed: ManagedRuntime.ManagedRuntime<CheckpointStorage, StorageLayerError>
+  readonly runtime: Runtime.Runtime<CheckpointStorage>
+  readonly storage: CheckpointStorageService
+}
+
 // A rejection is the typed error itself (an Error with `_tag` and its fields), never a FiberFailure wrapper.
 const rejection = (cause: Cause.Cause<unknown>): Error => {
   const error = Cause.squash(cause)
@@ -122,10 +129,36 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
     this.#runtime = ManagedRuntime.make(layer)
   }
 
+  /** The built runtime and the service, once the ManagedRuntime they belong to has started. */
+  #started: StartedRuntime | undefined
+
+  // Once started, an operation runs on the built runtime directly, started at once (`immediate`): one that finishes
+  // synchronously (SQLite reads) settles without a trip through the scheduler, the others as runPromise would.
   #run<A>(operation: (storage: CheckpointStorageService) => Effect.Effect<A, unknown>): Promise<A> {
-    return this.#runtime.runPromiseExit(Effect.flatMap(CheckpointStorage, operation)).then((exit) =>
-      Exit.isSuccess(exit) ? exit.value : Promise.reject(rejection(exit.cause))
+    const started = this.#started
+    if (started === undefined || started.managed !== this.#runtime) {
+      const managed = this.#runtime
+      return managed.runPromiseExit(Effect.flatMap(CheckpointStorage, operation)).then((exit) => {
+        if (Exit.isFailure(exit)) return Promise.reject(rejection(exit.cause))
+        this.#remember(managed)
+        return exit.value
+      })
+    }
+    const fiber = Runtime.runFork(started.runtime)(operation(started.storage), { immediate: true })
+    const done = fiber.unsafePoll()
+    if (done !== null) return Exit.isSuccess(done) ? Promise.resolve(done.value) : Promise.reject(rejection(done.cause))
+    return new Promise((resolve, reject) =>
+      fiber.addObserver((exit) => Exit.isSuccess(exit) ? resolve(exit.value) : reject(rejection(exit.cause)))
     )
+  }
+
+  #remember(managed: ManagedRuntime.ManagedRuntime<CheckpointStorage, StorageLayerError>): void {
+    if (this.#started?.managed === managed) return
+    managed.runtime().then((runtime) => {
+      if (this.#runtime === managed) {
+        this.#started = { managed, runtime, storage: Context.get(runtime.context, CheckpointStorage) }
+      }
+    }, () => {})
   }
 
   // A stream as an async iterable, pulled a page (one chunk) at a time: one Effect run per page, and the next page is
@@ -183,12 +216,14 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
       await runtime.dispose()
       throw rejection(exit.cause)
     }
+    this.#remember(runtime)
   }
 
   /** Closes every connection so that the process can exit. The storage can be started again afterwards. */
   async stop(): Promise<void> {
     const runtime = this.#runtime
     this.#runtime = ManagedRuntime.make(this.#layer)
+    this.#started = undefined
     await runtime.dispose()
   }
 
