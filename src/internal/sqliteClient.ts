@@ -36,7 +36,7 @@ export interface SqliteStatementHandle {
   /** Every row, the statement stepped to its end. Never only the first row of an INSERT … RETURNING (better-sqlite3's
    * `get`): SQLite runs its WAL auto-checkpoint only when a statement steps to SQLITE_DONE, so the WAL of a
    * connection that only did that would grow without bound. */
-  readonly all: (params: ReadonlyArray<unknown>) => ReadonlyArray<unknown>
+  readonly all: (params: ReadonlyArray<unknown>) => ReadonlyArray<object>
   /** The rows as arrays of column values. */
   readonly values: (params: ReadonlyArray<unknown>) => ReadonlyArray<ReadonlyArray<unknown>>
   readonly run: (params: ReadonlyArray<unknown>) => SqliteRunResult
@@ -104,7 +104,7 @@ interface CachedStatement {
   safeIntegers: boolean
 }
 
-const rowsOf = (params: ReadonlyArray<unknown>) => (statement: SqliteStatementHandle): ReadonlyArray<any> => {
+const rowsOf = (params: ReadonlyArray<unknown>) => (statement: SqliteStatementHandle): ReadonlyArray<object> => {
   if (statement.returnsRows) return statement.all(params)
   statement.run(params)
   return []

@@ -19,7 +19,7 @@ interface BunDatabase {
 interface BunStatement {
   /** Empty for a statement that returns no rows (SQLite's column count). */
   readonly columnNames: ReadonlyArray<string>
-  all(...params: Array<unknown>): Array<unknown>
+  all(...params: Array<unknown>): Array<object>
   values(...params: Array<unknown>): Array<Array<unknown>>
   run(...params: Array<unknown>): SqliteRunResult
   /** Missing before Bun 1.1.14. */

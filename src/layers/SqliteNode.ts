@@ -102,7 +102,7 @@ export const sqliteStorage = (
 
 const betterSqlite3Handle = (db: BetterSqlite3.Database): SqliteDatabaseHandle => ({
   prepare: (sql) => {
-    const statement = db.prepare<Array<unknown>>(sql)
+    const statement = db.prepare<Array<unknown>, object>(sql)
     return {
       returnsRows: statement.reader,
       all: (params) => statement.all(...params),
