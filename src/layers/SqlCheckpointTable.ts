@@ -24,7 +24,7 @@ import { decodeCursor, encodeCursor } from "../internal/cursor.js"
 import { decodeInput, decodeInputEither } from "../internal/decodeInput.js"
 import { classifyDriverError } from "../internal/driverError.js"
 import { encodeState } from "../internal/encodeState.js"
-import { makeInsertBatcher } from "../internal/InsertBatcher.js"
+import { type InsertDeadline, makeInsertBatcher } from "../internal/InsertBatcher.js"
 import { operationTimedOut, withDeadline } from "../internal/deadline.js"
 import type { PreparedStatements } from "../internal/preparedStatements.js"
 import { refailSqlError } from "../internal/refailSqlError.js"
@@ -103,6 +103,9 @@ const parseState = (table: string, id: string, json: string): Either.Either<Chec
     ? Either.right(state as CheckpointState)
     : Either.left(new StateDecodeError({ table, id, cause: new Error("the JSON is not an object") }))
 }
+
+/** The largest multi-row INSERT whose compiled text is kept. */
+const MAX_CACHED_INSERT_ROWS = 128
 
 // A BIGINT as the drivers return it (a number, decimal text from node-postgres, a bigint), as the tables' BigIntColumn
 // Schema reads it; `undefined` for anything else.
@@ -282,6 +285,8 @@ export const makeCheckpointTable = <
   // always these.
   const plainColumns = ["state", "sizeBytes", ...table.inputColumns]
   const plainPlaceholder = Object.fromEntries(plainColumns.map((column) => [column, 0]))
+  // Only the texts of batches up to MAX_CACHED_INSERT_ROWS rows are kept: a text grows with its rows (about 70
+  // bytes each), and keeping every size up to the batcher's 1000 would hold tens of MiB of SQL text.
   const plainInserts = new Map<number, string>()
   const plainInsert = (count: number): string => {
     const known = plainInserts.get(count)
@@ -291,7 +296,7 @@ export const makeCheckpointTable = <
       mysql: () => sql`INSERT INTO ${tableName} ${sql.insert(rows)}`.compile()[0],
       orElse: () => sql`INSERT INTO ${tableName} ${sql.insert(rows)} RETURNING ${sql("id")}`.compile()[0]
     })
-    plainInserts.set(count, text)
+    if (count <= MAX_CACHED_INSERT_ROWS) plainInserts.set(count, text)
     return text
   }
   const plainValues = (rows: ReadonlyArray<Record<string, unknown>>) => {
@@ -383,7 +388,23 @@ export const makeCheckpointTable = <
   // Limits per statement: SQLite builds before 3.32 allow 999 bound parameters (8 per row here), PostgreSQL 65 535;
   // MariaDB refuses packets over max_allowed_packet (16 MiB by default). SQLite has one connection: one statement
   // at a time. The servers: two, so that one batch forms while the other is in flight.
+  // A store bounds itself: a plain one by the batcher's deadline (no fiber of its own), the others with withDeadline.
+  // One deadline per operation name (a handful), made once.
   const timeout = options.operationTimeout ?? Option.none()
+  const deadlines = new Map<string, InsertDeadline<StorageConnectionError>>()
+  const deadlineOf = (operation: string): InsertDeadline<StorageConnectionError> | undefined => {
+    if (Option.isNone(timeout)) return undefined
+    let deadline = deadlines.get(operation)
+    if (deadline === undefined) {
+      deadline = { millis: Duration.toMillis(timeout.value), onTimeout: operationTimedOut(dialect, operation, timeout.value) }
+      deadlines.set(operation, deadline)
+    }
+    return deadline
+  }
+  const withinDeadline = (operation: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) => {
+    const deadline = deadlineOf(operation)
+    return deadline === undefined ? effect : withDeadline(deadline.millis, deadline.onTimeout)(effect)
+  }
   const batchInsert = makeInsertBatcher<Record<string, unknown>, SqlError | StorageConnectionError>({
     insertOne: insertPlainRow,
     insertMany: insertManyReturningIds,
@@ -393,28 +414,16 @@ export const makeCheckpointTable = <
     maxInFlight: dialect === "sqlite" ? 1 : 2,
     retryRowByRow: (error) => !classifyDriverError(dialect, error.cause ?? error).isConnectionFailure,
     runtime: execution.runtime,
-    statementDeadline: Option.getOrUndefined(Option.map(timeout, (duration) => ({
-      millis: Duration.toMillis(duration),
-      onTimeout: operationTimedOut(dialect, table.name === "AgentCheckpoints" ? "storeAgentCheckpoint" : "storeAppCheckpoint", duration)
-    })))
+    statementDeadline: deadlineOf(table.name === "AgentCheckpoints" ? "storeAgentCheckpoint" : "storeAppCheckpoint")
   })
-  // A store bounds itself: a plain one by the batcher's deadline (no fiber of its own), the others with withDeadline.
-  const bound = (operation: string) =>
-    Option.map(timeout, (duration) => ({
-      millis: Duration.toMillis(duration),
-      onTimeout: operationTimedOut(dialect, operation, duration)
-    }))
   // A store inside the caller's own transaction (sql.withTransaction around our calls) must use that transaction's
   // connection: it is not batched.
   const insertPlain = (operation: string, row: Record<string, unknown>) =>
     Effect.withFiberRuntime<string, SqlError | StorageConnectionError>((fiber) => {
       if (Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)._tag === "Some") {
-        return Option.match(bound(operation), {
-          onNone: () => insertPlainRow(row),
-          onSome: (deadline) => withDeadline(deadline.millis, deadline.onTimeout)(insertPlainRow(row))
-        })
+        return withinDeadline(operation)(insertPlainRow(row))
       }
-      return batchInsert(row, Option.getOrUndefined(bound(operation)))
+      return batchInsert(row, deadlineOf(operation))
     })
 
   // Serializes the stores of one session (or agent) while retention prunes it, so that two concurrent stores cannot
@@ -520,10 +529,7 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
         Effect.retry(retryDeadlocks),
         Effect.catchTag("SqlError", (error) => Effect.fail(failed(operation)(error)))
       )
-      return Option.match(bound(operation), {
-        onNone: () => transaction,
-        onSome: (deadline) => withDeadline(deadline.millis, deadline.onTimeout)(transaction)
-      })
+      return withinDeadline(operation)(transaction)
     })
 
   // The statements of the hot paths are compiled once (the identifiers quoted, the placeholders of the dialect) and
