@@ -16,6 +16,15 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 
 /**
+ * Whether the fiber runs inside a transaction of an @effect/sql client: its statements must then go through the
+ * client, which hands them the transaction's connection.
+ *
+ * @internal
+ */
+export const inClientTransaction = (context: Context.Context<never>): boolean =>
+  Context.getOption(context, SqlClient.TransactionConnection)._tag === "Some"
+
+/**
  * Runs one statement that returns rows, prepared once per connection.
  *
  * @internal
@@ -80,7 +89,7 @@ export const pgPreparedStatements = (pool: PgPoolLike, sql: SqlClient.SqlClient)
   return {
     rows: (text, params) =>
       Effect.withFiberRuntime((fiber) =>
-        Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)._tag === "Some"
+        inClientTransaction(fiber.currentContext)
           ? sql.unsafe(text, params)
           : onPool(text, params)
       )

@@ -21,7 +21,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
-import { DriverPreparedStatements, type PreparedStatements } from "./preparedStatements.js"
+import { DriverPreparedStatements, inClientTransaction, type PreparedStatements } from "./preparedStatements.js"
 import { makeStatementCache } from "./sqliteStatementCache.js"
 
 /**
@@ -240,7 +240,7 @@ const sqlitePreparedStatements = (
   return {
     rows: (text, params) =>
       Effect.withFiberRuntime((fiber) =>
-        Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)._tag === "Some" || db.inTransaction()
+        inClientTransaction(fiber.currentContext) || db.inTransaction()
           ? untransformed.unsafe(text, params)
           : runNow(fiber.currentContext, text, rowsOf(params))
       )

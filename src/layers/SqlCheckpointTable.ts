@@ -8,7 +8,6 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type * as Statement from "@effect/sql/Statement"
 import * as Chunk from "effect/Chunk"
-import * as Context from "effect/Context"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -26,7 +25,7 @@ import { classifyDriverError } from "../internal/driverError.js"
 import { encodeState } from "../internal/encodeState.js"
 import { type InsertDeadline, makeInsertBatcher } from "../internal/InsertBatcher.js"
 import { operationTimedOut, withDeadline } from "../internal/deadline.js"
-import type { PreparedStatements } from "../internal/preparedStatements.js"
+import { inClientTransaction, type PreparedStatements } from "../internal/preparedStatements.js"
 import { refailSqlError } from "../internal/refailSqlError.js"
 import type { CheckpointState } from "../schema/CheckpointFields.js"
 import {
@@ -420,7 +419,7 @@ export const makeCheckpointTable = <
   // connection: it is not batched.
   const insertPlain = (operation: string, row: Record<string, unknown>) =>
     Effect.withFiberRuntime<string, SqlError | StorageConnectionError>((fiber) => {
-      if (Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)._tag === "Some") {
+      if (inClientTransaction(fiber.currentContext)) {
         return withinDeadline(operation)(insertPlainRow(row))
       }
       return batchInsert(row, deadlineOf(operation))
