@@ -31,7 +31,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
-import { withDeadline } from "./deadline.js"
+import { type Deadline, withDeadline } from "./deadline.js"
 
 /**
  * How a batcher writes rows and how much one statement may carry.
@@ -61,17 +61,7 @@ export interface InsertBatcherOptions<Row, E> {
   /** How long one statement may hold its place in flight (the operation timeout). A statement stuck on a connection
    * that went silent is then interrupted in the background, and its place goes to the rows waiting behind it, whose
    * callers would otherwise all time out behind it; its own callers fail with `onTimeout()`. */
-  readonly statementDeadline?: InsertDeadline<E> | undefined
-}
-
-/**
- * How long a caller waits at most, and what it fails with then.
- *
- * @internal
- */
-export interface InsertDeadline<E2> {
-  readonly millis: number
-  readonly onTimeout: () => E2
+  readonly statementDeadline?: Deadline<E> | undefined
 }
 
 /**
@@ -81,7 +71,7 @@ export interface InsertDeadline<E2> {
  */
 export type InsertBatcher<Row, E> = <E2 = never>(
   row: Row,
-  deadline?: InsertDeadline<E2> | undefined
+  deadline?: Deadline<E2> | undefined
 ) => Effect.Effect<string, E | E2>
 
 interface Waiting<Row, E> {
@@ -176,7 +166,7 @@ export const makeInsertBatcher = <Row, E>(options: InsertBatcherOptions<Row, E>)
     })
   }
 
-  return <E2>(row: Row, deadline?: InsertDeadline<E2>) =>
+  return <E2>(row: Row, deadline?: Deadline<E2>) =>
     Effect.async<string, E | E2>((resume) => {
       const waiting: Waiting<Row, E> = { row, size: options.sizeOf(row), resume, settled: false, timer: undefined }
       queue.push(waiting)

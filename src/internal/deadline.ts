@@ -28,6 +28,57 @@ export const operationTimedOut = (dialect: Dialect, operation: string, timeout: 
   })
 
 /**
+ * How long a caller waits at most, and what it fails with then.
+ *
+ * @internal
+ */
+export interface Deadline<E> {
+  readonly millis: number
+  readonly onTimeout: () => E
+}
+
+/**
+ * A driver call with a callback, bounded by `deadline` without a fiber of its own: the timer and the callback race
+ * inside one `Effect.async`, and whichever comes first resumes the caller. At the deadline the driver's call goes
+ * on (a statement sent cannot be taken back: its connection is the watchdog's business); its outcome is dropped.
+ * Costs a timer per call, not the fiber of `withDeadline`.
+ *
+ * @internal
+ */
+export const callbackWithin = <A, E, E2>(
+  deadline: Deadline<E2> | undefined,
+  call: (done: (outcome: Effect.Effect<A, E>) => void) => void
+): Effect.Effect<A, E | E2> =>
+  deadline === undefined
+    ? Effect.async<A, E>((resume) => call(resume))
+    : Effect.async<A, E | E2>((resume) => {
+      let settled = false
+      const timer = setTimeout(() => {
+        settled = true
+        resume(Effect.fail(deadline.onTimeout()))
+      }, deadline.millis)
+      call((outcome) => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        resume(outcome)
+      })
+      return Effect.sync(() => {
+        settled = true
+        clearTimeout(timer)
+      })
+    })
+
+/**
+ * `withDeadline` when there is a deadline.
+ *
+ * @internal
+ */
+export const within = <E2>(deadline: Deadline<E2> | undefined) =>
+<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | E2, R> =>
+  deadline === undefined ? effect : withDeadline(deadline.millis, deadline.onTimeout)(effect)
+
+/**
  * Runs `effect` and fails with `onTimeout()` if it has not finished `millis` after it started. At the deadline the
  * caller gets the failure at once, while the operation is interrupted in the background, not awaited (what
  * `Effect.disconnect` does): a statement already sent cannot be taken back, and a driver may take longer than any

@@ -14,6 +14,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import { callbackWithin, type Deadline, within } from "./deadline.js"
 
 /**
  * Whether the fiber runs inside a transaction of an @effect/sql client: its statements must then go through the
@@ -25,12 +26,25 @@ export const inClientTransaction = (context: Context.Context<never>): boolean =>
   Context.getOption(context, SqlClient.TransactionConnection)._tag === "Some"
 
 /**
- * Runs one statement that returns rows, prepared once per connection.
+ * Runs one statement, prepared once per connection. Given a deadline, the statement fails with its `onTimeout()`
+ * once that has passed (waiting for a connection included): a storage operation that is one statement is bounded
+ * here, by a timer on the driver's callback, instead of by a fiber around it (`withDeadline`).
  *
  * @internal
  */
 export interface PreparedStatements {
-  readonly rows: (text: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<unknown>, SqlError>
+  /** The rows of a statement that returns rows. */
+  readonly rows: <E = never>(
+    text: string,
+    params: ReadonlyArray<unknown>,
+    deadline?: Deadline<E> | undefined
+  ) => Effect.Effect<ReadonlyArray<unknown>, SqlError | E>
+  /** What the driver reports for any statement: the rows, or a result header (MySQL's `insertId`, `affectedRows`). */
+  readonly raw: <E = never>(
+    text: string,
+    params: ReadonlyArray<unknown>,
+    deadline?: Deadline<E> | undefined
+  ) => Effect.Effect<unknown, SqlError | E>
 }
 
 /**
@@ -40,7 +54,8 @@ export interface PreparedStatements {
  * @internal
  */
 export const preparedStatementsOfClient = (sql: SqlClient.SqlClient): PreparedStatements => ({
-  rows: (text, params) => sql.unsafe(text, params)
+  rows: (text, params, deadline) => within(deadline)(sql.unsafe(text, params)),
+  raw: (text, params, deadline) => within(deadline)(sql.unsafe(text, params).raw)
 })
 
 /** How many statement texts one pool prepares at most. */
@@ -74,24 +89,68 @@ export const pgPreparedStatements = (pool: PgPoolLike, sql: SqlClient.SqlClient)
     }
     return name
   }
-  const onPool = (text: string, params: ReadonlyArray<unknown>) =>
-    Effect.async<ReadonlyArray<unknown>, SqlError>((resume) => {
+  const onPool = <E>(text: string, params: ReadonlyArray<unknown>, deadline: Deadline<E> | undefined) =>
+    callbackWithin<ReadonlyArray<unknown>, SqlError, E>(deadline, (done) => {
       const name = nameOf(text)
       const query = name === undefined ? { text, values: params as Array<unknown> } : { name, text, values: params as Array<unknown> }
       pool.query(query, (cause, result) => {
-        resume(
+        done(
           cause === undefined || cause === null
             ? Effect.succeed(result.rows)
             : Effect.fail(new SqlError({ cause, message: "Failed to execute statement" }))
         )
       })
     })
+  const rows = <E>(text: string, params: ReadonlyArray<unknown>, deadline?: Deadline<E>) =>
+    Effect.withFiberRuntime<ReadonlyArray<unknown>, SqlError | E>((fiber) =>
+      inClientTransaction(fiber.currentContext)
+        ? within(deadline)(sql.unsafe(text, params))
+        : onPool(text, params, deadline)
+    )
+  return { rows, raw: rows }
+}
+
+/** The slice of a mysql2 `Pool` used here (its callback API). */
+export interface MysqlPoolLike {
+  readonly execute: (
+    options: { readonly sql: string; readonly values: Array<unknown> },
+    callback: (error: Error | null, result: unknown) => void
+  ) => void
+}
+
+/**
+ * Statements on a mysql2 pool with `execute`, which prepares each text once per connection (mysql2 keeps an LRU of
+ * them per connection). Why not through @effect/sql-mysql2, which calls the same `execute`: its statement path (a
+ * span, a scope, the acquirer, the result mapping) costs more than the rest of a read by id (bench/profile.ts). A
+ * statement runs on the pool only outside a transaction of the storage's client; inside one it goes to the
+ * transaction's connection, through the client.
+ *
+ * @internal
+ */
+export const mysqlPreparedStatements = (pool: MysqlPoolLike, sql: SqlClient.SqlClient): PreparedStatements => {
+  const onPool = <E>(text: string, params: ReadonlyArray<unknown>, deadline: Deadline<E> | undefined) =>
+    callbackWithin<unknown, SqlError, E>(deadline, (done) => {
+      pool.execute({ sql: text, values: params as Array<unknown> }, (cause, result) => {
+        done(
+          cause === null || cause === undefined
+            ? Effect.succeed(result)
+            : Effect.fail(new SqlError({ cause, message: "Failed to execute statement" }))
+        )
+      })
+    })
   return {
-    rows: (text, params) =>
-      Effect.withFiberRuntime((fiber) =>
+    rows: <E>(text: string, params: ReadonlyArray<unknown>, deadline?: Deadline<E>) =>
+      Effect.withFiberRuntime<ReadonlyArray<unknown>, SqlError | E>((fiber) =>
         inClientTransaction(fiber.currentContext)
-          ? sql.unsafe(text, params)
-          : onPool(text, params)
+          ? within(deadline)(sql.unsafe(text, params))
+          // As @effect/sql-mysql2: a statement without rows (an INSERT's header) gives no rows.
+          : Effect.map(onPool(text, params, deadline), (result) => (Array.isArray(result) ? result : []))
+      ),
+    raw: <E>(text: string, params: ReadonlyArray<unknown>, deadline?: Deadline<E>) =>
+      Effect.withFiberRuntime<unknown, SqlError | E>((fiber) =>
+        inClientTransaction(fiber.currentContext)
+          ? within(deadline)(sql.unsafe(text, params).raw)
+          : onPool(text, params, deadline)
       )
   }
 }

@@ -1,5 +1,6 @@
 /**
- * CheckpointStorage on MySQL or MariaDB through mysql2 (`@effect/sql-mysql2`).
+ * CheckpointStorage on MySQL or MariaDB through mysql2 (`@effect/sql-mysql2`'s compiler and a mysql2 pool of the
+ * layer's own, see internal/mysqlClientLayer.ts).
  *
  * @since 0.1.0
  */
@@ -15,6 +16,7 @@ import { type StorageLayerError, importDriver, storageOverClient } from "../inte
 import { type ConnectionWatchdog, makeConnectionWatchdog } from "../internal/connectionWatchdog.js"
 import { connectionStringValue, maskConnectionString } from "../internal/connectionTarget.js"
 import { decodeInputEither } from "../internal/decodeInput.js"
+import { mysqlClientLayer } from "../internal/mysqlClientLayer.js"
 import { MysqlStorageConfig } from "../schema/StorageConfig.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
 import { DEFAULT_CONNECT_TIMEOUT } from "./Postgres.js"
@@ -117,12 +119,13 @@ export const layerMysql = (options: MysqlStorageOptions): Layer.Layer<Checkpoint
   Layer.unwrapEffect(Effect.gen(function*() {
     const valid = validate(options)
     if (Either.isLeft(valid)) return yield* valid.left
-    const { MysqlClient } = yield* importDriver("mysql", "@effect/sql-mysql2", () => import("@effect/sql-mysql2"))
+    const MysqlClient = yield* importDriver("mysql", "@effect/sql-mysql2", () => import("@effect/sql-mysql2/MysqlClient"))
+    const { createPool } = yield* importDriver("mysql", "mysql2", () => import("mysql2").then((mysql) => mysql.default ?? mysql))
     const watchdog = makeConnectionWatchdog()
     return storageOverClient({
       dialect: "mysql",
       target: maskConnectionString(options.connectionString),
-      client: MysqlClient.layer(clientConfig(options, watchdog)),
+      client: mysqlClientLayer({ createPool, MysqlClient }, clientConfig(options, watchdog)),
       storage: splitStorageOptions(options)[0],
       watchdog
     })

@@ -168,8 +168,10 @@ export const make = Effect.fnUntraced(function*(
       : withDeadline(Duration.toMillis(timeout.value), operationTimedOut(dialect, operation, timeout.value))(typed)
     return withOperationSpan(`CheckpointStorage.${operation}`)(limited)
   }
-  // A store keeps its own deadline (a plain store waits in the insert batcher, which bounds the wait itself).
-  const boundedStore = <A, E, R>(
+  // The operations that bound themselves: a store (a plain one waits in the insert batcher, which bounds the wait
+  // itself), and the reads that are one statement (retrieve, latest), whose deadline rides on the driver's callback
+  // (internal/preparedStatements.ts): no fiber per call.
+  const selfBounded = <A, E, R>(
     operation: string,
     effect: Effect.Effect<A, E, R>
   ): Effect.Effect<A, E | StorageConnectionError | StorageQueryError, R> =>
@@ -204,16 +206,16 @@ export const make = Effect.fnUntraced(function*(
     boundedStream("streamAppCheckpoints", apps.stream("streamAppCheckpoints", options))
 
   return CheckpointStorage.of({
-    storeAgentCheckpoint: (checkpoint) => boundedStore("storeAgentCheckpoint", agents.store("storeAgentCheckpoint", checkpoint)),
-    retrieveAgentCheckpoint: (id) => bounded("retrieveAgentCheckpoint", agents.retrieve("retrieveAgentCheckpoint", id)),
+    storeAgentCheckpoint: (checkpoint) => selfBounded("storeAgentCheckpoint", agents.store("storeAgentCheckpoint", checkpoint)),
+    retrieveAgentCheckpoint: (id) => selfBounded("retrieveAgentCheckpoint", agents.retrieve("retrieveAgentCheckpoint", id)),
     listAgentCheckpoints: listAgentCheckpoints as CheckpointStorageService["listAgentCheckpoints"],
-    storeAppCheckpoint: (checkpoint) => boundedStore("storeAppCheckpoint", apps.store("storeAppCheckpoint", checkpoint)),
-    retrieveAppCheckpoint: (id) => bounded("retrieveAppCheckpoint", apps.retrieve("retrieveAppCheckpoint", id)),
+    storeAppCheckpoint: (checkpoint) => selfBounded("storeAppCheckpoint", apps.store("storeAppCheckpoint", checkpoint)),
+    retrieveAppCheckpoint: (id) => selfBounded("retrieveAppCheckpoint", apps.retrieve("retrieveAppCheckpoint", id)),
     listAppCheckpoints: listAppCheckpoints as CheckpointStorageService["listAppCheckpoints"],
     retrieveLatestAppCheckpoint: (filter) =>
-      bounded("retrieveLatestAppCheckpoint", apps.latest("retrieveLatestAppCheckpoint", filter)),
+      selfBounded("retrieveLatestAppCheckpoint", apps.latest("retrieveLatestAppCheckpoint", filter)),
     retrieveLatestAgentCheckpoint: (filter) =>
-      bounded("retrieveLatestAgentCheckpoint", agents.latest("retrieveLatestAgentCheckpoint", filter)),
+      selfBounded("retrieveLatestAgentCheckpoint", agents.latest("retrieveLatestAgentCheckpoint", filter)),
     streamAgentCheckpoints: ((options) =>
       Stream.withSpan(streamAgentCheckpoints(options), "CheckpointStorage.streamAgentCheckpoints")) as CheckpointStorageService[
         "streamAgentCheckpoints"

@@ -23,8 +23,8 @@ import { decodeCursor, encodeCursor } from "../internal/cursor.js"
 import { decodeInput, decodeInputEither } from "../internal/decodeInput.js"
 import { classifyDriverError } from "../internal/driverError.js"
 import { encodeState } from "../internal/encodeState.js"
-import { type InsertDeadline, makeInsertBatcher } from "../internal/InsertBatcher.js"
-import { operationTimedOut, withDeadline } from "../internal/deadline.js"
+import { makeInsertBatcher } from "../internal/InsertBatcher.js"
+import { type Deadline, operationTimedOut, within } from "../internal/deadline.js"
 import { inClientTransaction, type PreparedStatements } from "../internal/preparedStatements.js"
 import { refailSqlError } from "../internal/refailSqlError.js"
 import type { CheckpointState } from "../schema/CheckpointFields.js"
@@ -306,7 +306,7 @@ export const makeCheckpointTable = <
   const insertPlainRow = sql.onDialectOrElse({
     mysql: () => (row: Record<string, unknown>) =>
       Effect.map(
-        sql.unsafe(plainInsert(1), plainValues([row])).raw,
+        prepared.raw(plainInsert(1), plainValues([row])),
         (header) => String((header as { readonly insertId: number | string }).insertId)
       ),
     orElse: () => (row: Record<string, unknown>) =>
@@ -368,7 +368,7 @@ export const makeCheckpointTable = <
     mysql: () => (rows: ReadonlyArray<Record<string, unknown>>) =>
       Effect.flatMap(readMysqlIdStep, (step) =>
         step === null ? Effect.succeed(undefined) : Effect.flatMap(
-          sql.unsafe(plainInsert(rows.length), plainValues(rows)).raw,
+          prepared.raw(plainInsert(rows.length), plainValues(rows)),
           (result) => {
             const header = result as { readonly insertId: number | string; readonly affectedRows: number }
             if (Number(header.affectedRows) !== rows.length) {
@@ -390,8 +390,8 @@ export const makeCheckpointTable = <
   // A store bounds itself: a plain one by the batcher's deadline (no fiber of its own), the others with withDeadline.
   // One deadline per operation name (a handful), made once.
   const timeout = options.operationTimeout ?? Option.none()
-  const deadlines = new Map<string, InsertDeadline<StorageConnectionError>>()
-  const deadlineOf = (operation: string): InsertDeadline<StorageConnectionError> | undefined => {
+  const deadlines = new Map<string, Deadline<StorageConnectionError>>()
+  const deadlineOf = (operation: string): Deadline<StorageConnectionError> | undefined => {
     if (Option.isNone(timeout)) return undefined
     let deadline = deadlines.get(operation)
     if (deadline === undefined) {
@@ -400,10 +400,7 @@ export const makeCheckpointTable = <
     }
     return deadline
   }
-  const withinDeadline = (operation: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) => {
-    const deadline = deadlineOf(operation)
-    return deadline === undefined ? effect : withDeadline(deadline.millis, deadline.onTimeout)(effect)
-  }
+  const withinDeadline = (operation: string) => within(deadlineOf(operation))
   const batchInsert = makeInsertBatcher<Record<string, unknown>, SqlError | StorageConnectionError>({
     insertOne: insertPlainRow,
     insertMany: insertManyReturningIds,
@@ -539,8 +536,8 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
     Option.match(parseCheckpointId(id), {
       onNone: () => Effect.succeed(Option.none<Stored>()),
       onSome: (rowId) =>
-        prepared.rows(retrieveById, [rowId]).pipe(
-          Effect.mapError(failed(operation)),
+        prepared.rows(retrieveById, [rowId], deadlineOf(operation)).pipe(
+          Effect.catchTag("SqlError", (error) => Effect.fail(failed(operation)(error))),
           Effect.flatMap((rows) => Either.map(toStored(operation)(rows), (stored) => Option.fromNullable(stored[0])))
         )
     })
@@ -578,8 +575,8 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
   const latest = (operation: string, filter: Filter | undefined) =>
     Effect.flatMap(filter === undefined ? Either.right({} as FilterFields) : validateFilter(filter), (valid) => {
       const [text, params] = latestStatement(valid)
-      return prepared.rows(text, params).pipe(
-        Effect.mapError(failed(operation)),
+      return prepared.rows(text, params, deadlineOf(operation)).pipe(
+        Effect.catchTag("SqlError", (error) => Effect.fail(failed(operation)(error))),
         Effect.flatMap((rows) => Either.map(toStored(operation)(rows), (stored) => Option.fromNullable(stored[0])))
       )
     })
