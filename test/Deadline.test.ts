@@ -1,10 +1,11 @@
 /**
  * The bound of one operation (src/internal/deadline.ts): the caller gets the timeout at the deadline, while the
- * operation is interrupted in the background; an operation that ends in time is untouched.
+ * operation is interrupted in the background; an operation that ends in time is untouched. The same for a driver
+ * call bounded on its callback (`callbackWithin`), which the one-statement operations use.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber } from "effect"
-import { withDeadline } from "../src/internal/deadline.js"
+import { callbackWithin, withDeadline } from "../src/internal/deadline.js"
 
 describe("withDeadline", () => {
   it.live("an operation that ends in time gives its own result or error", () =>
@@ -42,5 +43,42 @@ describe("withDeadline", () => {
       const exit = yield* Fiber.interrupt(caller)
       expect(Exit.isInterrupted(exit)).toBe(true)
       yield* Deferred.await(interrupted)
+    }))
+})
+
+describe("callbackWithin", () => {
+  // A driver call that answers after `millis` with `outcome`, recording whether it answered.
+  const driverCall = (millis: number, outcome: Effect.Effect<string, "driver error">, answered: { value: boolean }) =>
+  (done: (outcome: Effect.Effect<string, "driver error">) => void) =>
+    void setTimeout(() => {
+      answered.value = true
+      done(outcome)
+    }, millis)
+
+  it.live("a call that answers in time gives its own result or error", () =>
+    Effect.gen(function*() {
+      const deadline = { millis: 1_000, onTimeout: () => "timed out" as const }
+      const answered = { value: false }
+      expect(yield* callbackWithin(deadline, driverCall(10, Effect.succeed("row"), answered))).toBe("row")
+      expect(yield* Effect.flip(callbackWithin(deadline, driverCall(10, Effect.fail("driver error"), answered))))
+        .toBe("driver error")
+      expect(yield* callbackWithin(undefined, driverCall(10, Effect.succeed("unbounded"), answered))).toBe("unbounded")
+    }))
+
+  it.live("at the deadline the caller gets the timeout at once, and the late answer is dropped", () =>
+    Effect.gen(function*() {
+      const answered = { value: false }
+      const started = Date.now()
+      const error = yield* Effect.flip(
+        callbackWithin({ millis: 50, onTimeout: () => "timed out" as const }, driverCall(400, Effect.succeed("late"), answered))
+      )
+      const waited = Date.now() - started
+      expect(error).toBe("timed out")
+      expect(waited).toBeGreaterThanOrEqual(45)
+      expect(waited).toBeLessThan(350)
+      expect(answered.value).toBe(false)
+      // The driver's late answer comes and resumes nobody (a second resume would be a defect of Effect.async).
+      yield* Effect.sleep("450 millis")
+      expect(answered.value).toBe(true)
     }))
 })

@@ -31,7 +31,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
-import { type Deadline, withDeadline } from "./deadline.js"
+import type { Deadline } from "./deadline.js"
 
 /**
  * How a batcher writes rows and how much one statement may carry.
@@ -39,12 +39,15 @@ import { type Deadline, withDeadline } from "./deadline.js"
  * @internal
  */
 export interface InsertBatcherOptions<Row, E> {
-  /** Inserts one row and returns its id. */
-  readonly insertOne: (row: Row) => Effect.Effect<string, E>
+  /** Inserts one row and returns its id; fails with the deadline's error once it has passed, if given one. */
+  readonly insertOne: (row: Row, deadline: Deadline<E> | undefined) => Effect.Effect<string, E>
   /** Inserts the rows (two or more) in one statement, all or none, and returns their ids in the order of the rows;
    * or `undefined`, having written nothing, when this database cannot say which id each row got (then the rows are
-   * written one by one). */
-  readonly insertMany: (rows: ReadonlyArray<Row>) => Effect.Effect<ReadonlyArray<string> | undefined, E>
+   * written one by one). Bounded by the deadline as insertOne is. */
+  readonly insertMany: (
+    rows: ReadonlyArray<Row>,
+    deadline: Deadline<E> | undefined
+  ) => Effect.Effect<ReadonlyArray<string> | undefined, E>
   /** Whether the rows of a failed multi-row INSERT may be written again one by one. Not after a lost connection: the
    * statement may have committed before the connection went, and the rows would be written twice. */
   readonly retryRowByRow: (error: E) => boolean
@@ -58,9 +61,9 @@ export interface InsertBatcherOptions<Row, E> {
   readonly maxInFlight: number
   /** Where the statements run: the storage's runtime (its services, its logger), not a caller's fiber. */
   readonly runtime: Runtime.Runtime<never>
-  /** How long one statement may hold its place in flight (the operation timeout). A statement stuck on a connection
-   * that went silent is then interrupted in the background, and its place goes to the rows waiting behind it, whose
-   * callers would otherwise all time out behind it; its own callers fail with `onTimeout()`. */
+  /** How long one statement may hold its place in flight (the operation timeout), given to insertOne and insertMany.
+   * A statement stuck on a connection that went silent then fails with `onTimeout()` (its driver call is dropped),
+   * and its place goes to the rows waiting behind it, whose callers would otherwise all time out behind it. */
   readonly statementDeadline?: Deadline<E> | undefined
 }
 
@@ -118,10 +121,11 @@ export const makeInsertBatcher = <Row, E>(options: InsertBatcherOptions<Row, E>)
   }
 
   /** One Exit per row, in order: the multi-row INSERT, or row by row if it failed. Never fails itself. */
+  const deadline = options.statementDeadline
   const writeRows = (rows: ReadonlyArray<Row>): Effect.Effect<ReadonlyArray<Exit.Exit<string, E>>> => {
-    if (rows.length === 1) return Effect.map(Effect.exit(options.insertOne(rows[0]!)), (exit) => [exit])
-    const oneByOne = Effect.forEach(rows, (row) => Effect.exit(options.insertOne(row)))
-    return Effect.flatMap(Effect.exit(options.insertMany(rows)), (exit) => {
+    if (rows.length === 1) return Effect.map(Effect.exit(options.insertOne(rows[0]!, deadline)), (exit) => [exit])
+    const oneByOne = Effect.forEach(rows, (row) => Effect.exit(options.insertOne(row, deadline)))
+    return Effect.flatMap(Effect.exit(options.insertMany(rows, deadline)), (exit) => {
       if (Exit.isSuccess(exit)) {
         return exit.value === undefined ? oneByOne : Effect.succeed(exit.value.map((id) => Exit.succeed(id)))
       }
@@ -137,13 +141,11 @@ export const makeInsertBatcher = <Row, E>(options: InsertBatcherOptions<Row, E>)
     while (inFlight < options.maxInFlight && queue.length > 0) {
       const batch = takeBatch()
       inFlight++
-      const statement = writeRows(batch.map((waiting) => waiting.row))
-      const deadline = options.statementDeadline
-      runCallback(deadline === undefined ? statement : withDeadline(deadline.millis, deadline.onTimeout)(statement), {
+      runCallback(writeRows(batch.map((waiting) => waiting.row)), {
         onExit: (exit) => {
           inFlight--
           for (let index = 0; index < batch.length; index++) {
-            // writeRows never fails; a timeout, a defect or an interruption of the statement reaches every caller.
+            // writeRows never fails; a defect or an interruption of the statement reaches every caller.
             settle(batch[index]!, Exit.isSuccess(exit) ? exit.value[index]! : Exit.failCause(exit.cause))
           }
           pump()

@@ -303,15 +303,16 @@ export const makeCheckpointTable = <
     for (const row of rows) for (const column of plainColumns) values.push(row[column])
     return values
   }
+  type InsertError = SqlError | StorageConnectionError
   const insertPlainRow = sql.onDialectOrElse({
-    mysql: () => (row: Record<string, unknown>) =>
+    mysql: () => (row: Record<string, unknown>, deadline?: Deadline<InsertError>) =>
       Effect.map(
-        prepared.raw(plainInsert(1), plainValues([row])),
+        prepared.raw(plainInsert(1), plainValues([row]), deadline),
         (header) => String((header as { readonly insertId: number | string }).insertId)
       ),
-    orElse: () => (row: Record<string, unknown>) =>
+    orElse: () => (row: Record<string, unknown>, deadline?: Deadline<InsertError>) =>
       Effect.map(
-        prepared.rows(plainInsert(1), plainValues([row])),
+        prepared.rows(plainInsert(1), plainValues([row]), deadline),
         (rows) => String((rows[0] as { readonly id: number | string | bigint }).id)
       )
   })
@@ -365,10 +366,10 @@ export const makeCheckpointTable = <
       )
   )
   const insertManyReturningIds = sql.onDialectOrElse({
-    mysql: () => (rows: ReadonlyArray<Record<string, unknown>>) =>
-      Effect.flatMap(readMysqlIdStep, (step) =>
+    mysql: () => (rows: ReadonlyArray<Record<string, unknown>>, deadline: Deadline<InsertError> | undefined) =>
+      Effect.flatMap(within(deadline)(readMysqlIdStep), (step) =>
         step === null ? Effect.succeed(undefined) : Effect.flatMap(
-          prepared.raw(plainInsert(rows.length), plainValues(rows)),
+          prepared.raw(plainInsert(rows.length), plainValues(rows), deadline),
           (result) => {
             const header = result as { readonly insertId: number | string; readonly affectedRows: number }
             if (Number(header.affectedRows) !== rows.length) {
@@ -378,9 +379,9 @@ export const makeCheckpointTable = <
             return Effect.succeed(rows.map((_, index) => String(first + BigInt(index * step))))
           }
         )),
-    orElse: () => (rows: ReadonlyArray<Record<string, unknown>>) =>
+    orElse: () => (rows: ReadonlyArray<Record<string, unknown>>, deadline: Deadline<InsertError> | undefined) =>
       Effect.flatMap(
-        prepared.rows(plainInsert(rows.length), plainValues(rows)),
+        prepared.rows(plainInsert(rows.length), plainValues(rows), deadline),
         (returned) => ascendingIds(returned as ReadonlyArray<{ readonly id: number | string | bigint }>, rows.length)
       )
   })
@@ -400,15 +401,16 @@ export const makeCheckpointTable = <
     }
     return deadline
   }
-  const withinDeadline = (operation: string) => within(deadlineOf(operation))
-  const batchInsert = makeInsertBatcher<Record<string, unknown>, SqlError | StorageConnectionError>({
+  const batchInsert = makeInsertBatcher<Record<string, unknown>, InsertError>({
     insertOne: insertPlainRow,
     insertMany: insertManyReturningIds,
     sizeOf: (row) => (row.sizeBytes as number) + 256,
     maxRows: dialect === "sqlite" ? 100 : 1000,
     maxBytes: 4 * 1024 * 1024,
     maxInFlight: dialect === "sqlite" ? 1 : 2,
-    retryRowByRow: (error) => !classifyDriverError(dialect, error.cause ?? error).isConnectionFailure,
+    // Not after a timeout either (StorageConnectionError): the statement may still commit.
+    retryRowByRow: (error) =>
+      error._tag === "SqlError" && !classifyDriverError(dialect, error.cause ?? error).isConnectionFailure,
     runtime: execution.runtime,
     statementDeadline: deadlineOf(table.name === "AgentCheckpoints" ? "storeAgentCheckpoint" : "storeAppCheckpoint")
   })
@@ -417,7 +419,7 @@ export const makeCheckpointTable = <
   const insertPlain = (operation: string, row: Record<string, unknown>) =>
     Effect.withFiberRuntime<string, SqlError | StorageConnectionError>((fiber) => {
       if (inClientTransaction(fiber.currentContext)) {
-        return withinDeadline(operation)(insertPlainRow(row))
+        return insertPlainRow(row, deadlineOf(operation))
       }
       return batchInsert(row, deadlineOf(operation))
     })
@@ -525,7 +527,7 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
         Effect.retry(retryDeadlocks),
         Effect.catchTag("SqlError", (error) => Effect.fail(failed(operation)(error)))
       )
-      return withinDeadline(operation)(transaction)
+      return within(deadlineOf(operation))(transaction)
     })
 
   // The statements of the hot paths are compiled once (the identifiers quoted, the placeholders of the dialect) and
