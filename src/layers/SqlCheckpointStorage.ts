@@ -192,14 +192,17 @@ export const make = Effect.fnUntraced(function*(
           )))
     })
 
+  // A page without a total is one statement, which carries its deadline (see listPage).
+  const pageBound = (options: { readonly includeTotal?: boolean | undefined }) =>
+    options.includeTotal === true ? bounded : selfBounded
   const listAgentCheckpoints = (options?: AgentCheckpointListOptions) =>
     options === undefined
       ? bounded("listAgentCheckpoints", agents.listAll("listAgentCheckpoints"))
-      : bounded("listAgentCheckpoints", agents.listPage("listAgentCheckpoints", options))
+      : pageBound(options)("listAgentCheckpoints", agents.listPage("listAgentCheckpoints", options))
   const listAppCheckpoints = (options?: AppCheckpointListOptions) =>
     options === undefined
       ? bounded("listAppCheckpoints", apps.listAll("listAppCheckpoints"))
-      : bounded("listAppCheckpoints", apps.listPage("listAppCheckpoints", options))
+      : pageBound(options)("listAppCheckpoints", apps.listPage("listAppCheckpoints", options))
   const streamAgentCheckpoints = (options?: AgentCheckpointFilter & CheckpointStreamOptions) =>
     boundedStream("streamAgentCheckpoints", agents.stream("streamAgentCheckpoints", options))
   const streamAppCheckpoints = (options?: AppCheckpointFilter & CheckpointStreamOptions) =>

@@ -106,6 +106,9 @@ const parseState = (table: string, id: string, json: string): Either.Either<Chec
 /** The largest multi-row INSERT whose compiled text is kept. */
 const MAX_CACHED_INSERT_ROWS = 128
 
+/** How many shapes of latest and page statements keep their compiled text. */
+const MAX_CACHED_TEXTS = 256
+
 // A BIGINT as the drivers return it (a number, decimal text from node-postgres, a bigint), as the tables' BigIntColumn
 // Schema reads it; `undefined` for anything else.
 const bigIntColumn = (value: unknown): number | undefined => {
@@ -544,9 +547,27 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
         )
     })
 
-  // The latest's statement depends only on which filter fields are given: compiled once per shape, its parameters
-  // are then the given values in the order filterClauses writes them.
-  const latestTexts = new Map<string, string>()
+  // The statements of latest and of a page depend only on the shape of the request (which filter fields are given,
+  // the order, the limit, whether a cursor is): each text is compiled once per shape, and its parameters are then the
+  // given values in the order filterClauses (and afterPosition) write them. Kept only if the compiled parameters are
+  // those values in that order, and for at most MAX_CACHED_TEXTS shapes (offsets are literals: a shape each).
+  const compiledTexts = new Map<string, string>()
+  const compiledOnce = (
+    shape: string,
+    values: ReadonlyArray<unknown>,
+    build: () => Statement.Statement<unknown>
+  ): readonly [string, ReadonlyArray<unknown>] => {
+    const known = compiledTexts.get(shape)
+    if (known !== undefined) return [known, values]
+    const [text, params] = build().compile()
+    if (
+      compiledTexts.size < MAX_CACHED_TEXTS && params.length === values.length &&
+      params.every((param, index) => param === values[index])
+    ) {
+      compiledTexts.set(shape, text)
+    }
+    return [text, params]
+  }
   const filterValues = (filter: FilterFields): Array<unknown> => {
     const values: Array<unknown> = []
     for (const column of table.filterColumns) {
@@ -557,22 +578,13 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
     if (filter.after !== undefined) values.push(filter.after)
     return values
   }
-  const latestStatement = (filter: FilterFields): readonly [string, ReadonlyArray<unknown>] => {
-    const shape = [...table.filterColumns, "before", "after"]
+  const filterShape = (filter: FilterFields): string =>
+    [...table.filterColumns, "before", "after"]
       .map((key) => ((filter as Record<string, unknown>)[key] === undefined ? "0" : "1"))
       .join("")
-    const values = filterValues(filter)
-    const known = latestTexts.get(shape)
-    if (known !== undefined) return [known, values]
-    const [text, params] = sql`SELECT ${rowColumns} FROM ${tableName} ${where(filterClauses(filter))} ${newestFirst} ${
-      limitClause(1, undefined)
-    }`.compile()
-    // Cached only if the compiled parameters are the values in the expected order.
-    if (params.length === values.length && params.every((param, index) => param === values[index])) {
-      latestTexts.set(shape, text)
-    }
-    return [text, params]
-  }
+  const latestStatement = (filter: FilterFields) =>
+    compiledOnce(`latest:${filterShape(filter)}`, filterValues(filter), () =>
+      sql`SELECT ${rowColumns} FROM ${tableName} ${where(filterClauses(filter))} ${newestFirst} ${limitClause(1, undefined)}`)
 
   const latest = (operation: string, filter: Filter | undefined) =>
     Effect.flatMap(filter === undefined ? Either.right({} as FilterFields) : validateFilter(filter), (valid) => {
@@ -595,12 +607,14 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
       Effect.map((rows) => Number(rows[0]?.n ?? 0))
     )
 
-  /** One page, read with the given columns: list items, or full rows when streaming with their state. */
+  /** One page: list items, or full rows (`withState`, when streaming with their state). Bounded by `deadline` when
+   * given one (the page's statement; the count of includeTotal is not). */
   const readPage = <A extends { readonly id: string; readonly createdAt: number }, E>(
     operation: string,
     page: ListOptions,
-    columns: Statement.Fragment,
-    toItems: (rows: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<A>, E>
+    withState: boolean,
+    toItems: (rows: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<A>, E>,
+    deadline?: Deadline<StorageConnectionError> | undefined
   ) =>
     Effect.gen(function*() {
       const subject = `${table.name} list options`
@@ -610,7 +624,6 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
       if (page.cursor !== undefined && page.offset !== undefined) {
         return yield* invalid(subject, "cursor", "cannot be combined with offset")
       }
-      const matching = filterClauses(page)
       const query = {
         filter: Object.fromEntries(
           [...table.filterColumns, "before", "after"].map((key) => [key, (page as Record<string, unknown>)[key] ?? null])
@@ -618,16 +631,30 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
         orderBy,
         orderDir
       }
-      const clauses = [...matching]
+      let position: { readonly sortValue: number; readonly id: number } | undefined
       if (page.cursor !== undefined) {
-        const position = decodeCursor(query, page.cursor)
-        if (Either.isLeft(position)) return yield* invalid(subject, "cursor", position.left)
-        clauses.push(afterPosition(orderBy, orderDir, position.right))
+        const decoded = decodeCursor(query, page.cursor)
+        if (Either.isLeft(decoded)) return yield* invalid(subject, "cursor", decoded.left)
+        position = decoded.right
       }
-      const [text, params] = sql`SELECT ${columns} FROM ${tableName} ${where(clauses)} ${orderClause(orderBy, orderDir)} ${
-        limitClause(limit + 1, page.offset)
-      }`.compile()
-      const rows = yield* prepared.rows(text, params).pipe(Effect.mapError(failed(operation)))
+      const values = filterValues(page)
+      if (position !== undefined) {
+        if (orderBy === "id") values.push(position.id)
+        else values.push(position.sortValue, position.sortValue, position.sortValue, position.id)
+      }
+      const shape = `page:${withState ? "rows" : "items"}:${filterShape(page)}:${orderBy}:${orderDir}:${limit}:${
+        page.offset ?? 0
+      }:${position === undefined ? "first" : "after"}`
+      const [text, params] = compiledOnce(shape, values, () => {
+        const clauses = filterClauses(page)
+        if (position !== undefined) clauses.push(afterPosition(orderBy, orderDir, position))
+        return sql`SELECT ${withState ? rowColumns : listColumns} FROM ${tableName} ${where(clauses)} ${
+          orderClause(orderBy, orderDir)
+        } ${limitClause(limit + 1, page.offset)}`
+      })
+      const rows = yield* prepared.rows(text, params, deadline).pipe(
+        Effect.catchTag("SqlError", (error) => Effect.fail(failed(operation)(error)))
+      )
       const items = yield* toItems(rows.slice(0, limit))
       const last = items.at(-1)
       const nextCursor = rows.length > limit && last !== undefined
@@ -637,18 +664,26 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
         }))
         : Option.none<string>()
       const total = page.includeTotal === true
-        ? Option.some(yield* countMatching(operation, matching))
+        ? Option.some(yield* countMatching(operation, filterClauses(page)))
         : Option.none<number>()
       return { items, nextCursor, total } satisfies CheckpointPage<A>
     })
 
+  // A page bounds itself (its statement carries the deadline) unless it also counts: the caller bounds that one.
   const listPage = (operation: string, options: ListOptions) =>
-    Effect.flatMap(validateListOptions(options), (page) => readPage(operation, page, listColumns, toListItems(operation)))
+    Effect.flatMap(validateListOptions(options), (page) =>
+      readPage(
+        operation,
+        page,
+        false,
+        toListItems(operation),
+        page.includeTotal === true ? undefined : deadlineOf(operation)
+      ))
 
   const streamPages = <A extends { readonly id: string; readonly createdAt: number }, E>(
     operation: string,
     options: (Filter & CheckpointStreamOptions) | undefined,
-    columns: Statement.Fragment,
+    withState: boolean,
     toItems: (rows: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<A>, E>
   ) => {
     const { includeState: _, pageSize, ...rest } = options ?? ({} as Filter & CheckpointStreamOptions)
@@ -656,15 +691,15 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
     return Stream.unwrap(Effect.map(validateListOptions(pageOptions), (first) =>
       Stream.paginateChunkEffect(undefined as string | undefined, (cursor) =>
         Effect.map(
-          readPage(operation, cursor === undefined ? first : { ...first, cursor }, columns, toItems),
+          readPage(operation, cursor === undefined ? first : { ...first, cursor }, withState, toItems),
           (page) => [Chunk.fromIterable(page.items), page.nextCursor.pipe(Option.map((next) => next as string | undefined))] as const
         ))))
   }
 
   const stream = (operation: string, options: (Filter & CheckpointStreamOptions) | undefined) =>
     options?.includeState === true
-      ? streamPages(operation, options, rowColumns, toStored(operation))
-      : streamPages(operation, options, listColumns, toListItems(operation))
+      ? streamPages(operation, options, true, toStored(operation))
+      : streamPages(operation, options, false, toListItems(operation))
 
   const deleteById = (operation: string, id: string) =>
     Option.match(parseCheckpointId(id), {
