@@ -94,6 +94,19 @@ export interface MemoryRow {
   /** The same for the JavaScript heap plus external buffers. */
   readonly peakHeapAboveBaselineMiB: number
 }
+export interface CeilingRow {
+  readonly db: Db
+  readonly size: SizeName
+  /** Rows per multi-row INSERT: the number of concurrent callers whose stores one statement could carry. */
+  readonly rowsPerStatement: number
+  /** Multi-row INSERTs in flight at once (the storage's batcher: 1 on SQLite, 2 on the servers). */
+  readonly statementsInFlight: number
+  /** Median rows/s of the raw driver, one INSERT per call from `rowsPerStatement` callers, and multi-row. */
+  readonly rawOpsPerSecond: number
+  readonly multiRowOpsPerSecond: number
+  /** Median over the rounds of multi-row ÷ one per call: the most any coalescing of stores can give here. */
+  readonly ratio: number
+}
 export interface StartupRow {
   readonly db: Db
   readonly layerBuildMs: number
@@ -115,15 +128,16 @@ const results = {
   throughput: [] as Array<ThroughputRow>,
   scaling: [] as Array<ScalingRow>,
   memory: [] as Array<MemoryRow>,
+  ceiling: [] as Array<CeilingRow>,
   startup: [] as Array<StartupRow>
 }
 
 // --- Interleaved rounds ------------------------------------------------------------------------------------------
 
 /** Rounds of A B C, C A B, …: every side runs once per round, in a rotating order; ratios are paired per round. */
-const compare = async (
-  sides: ReadonlyArray<Side>,
-  run: (side: Side) => Promise<{ ops: number; seconds: number }>,
+const compare = async <S extends { readonly name: string }>(
+  sides: ReadonlyArray<S>,
+  run: (side: S) => Promise<{ ops: number; seconds: number }>,
   roundCount = rounds
 ): Promise<Pick<ThroughputRow, "opsPerSecond" | "ratio">> => {
   const perSide = new Map<string, Array<number>>()
@@ -185,6 +199,7 @@ const throughput = async (database: BenchDatabase, sides: ReadonlyArray<Side>) =
           })
         }
       }
+      await multiRowCeiling(db, size, sides, work)
     }
   }
   if (sections.has("throughput")) {
@@ -195,6 +210,32 @@ const throughput = async (database: BenchDatabase, sides: ReadonlyArray<Side>) =
       ...(await compare(sides, (side) => side.run("listAll", work, 1, millis, 3)))
     })
   }
+}
+
+// The ceiling of coalescing: the raw driver itself writing the same rows as multi-row INSERTs of as many rows as
+// there are callers, with as many statements in flight as the storage's batcher allows, against its one INSERT per
+// call from that many callers, in interleaved rounds. The "3× at 64 callers" target is only reachable where this is
+// well above 3.
+const multiRowCeiling = async (db: Db, size: SizeName, sides: ReadonlyArray<Side>, work: Workload) => {
+  const raw = sides.find((side) => side.name === "raw")
+  if (raw?.runMultiRowInserts === undefined) return
+  const runMultiRow = raw.runMultiRowInserts
+  const callers = Math.max(...concurrencies)
+  const statementsInFlight = db === "sqlite" ? 1 : 2
+  log(`${DB_NAMES[db]} ${size}: raw multi-row INSERTs of ${callers} rows`)
+  const measured = await compare([{ name: "raw" }, { name: "multiRow" }], (side) =>
+    side.name === "raw"
+      ? raw.run("store", work, callers, millis, callers * 2)
+      : runMultiRow(work, callers, statementsInFlight, millis))
+  results.ceiling.push({
+    db,
+    size,
+    rowsPerStatement: callers,
+    statementsInFlight,
+    rawOpsPerSecond: measured.opsPerSecond.raw ?? NaN,
+    multiRowOpsPerSecond: (measured.opsPerSecond as Record<string, number>).multiRow ?? NaN,
+    ratio: (measured.ratio as Record<string, number>).multiRow ?? NaN
+  })
 }
 
 const projectRoot = Path.resolve(import.meta.dirname, "..")
@@ -427,6 +468,17 @@ const report = (): string => {
       lines.push(`| ${DB_NAMES[row.db]} | ${row.op} | ${row.size} | ${row.callers} | ${fmt(row.opsPerSecond.raw ?? NaN)} | ${
         fmt(row.opsPerSecond.effect ?? NaN)
       } | ${fmt(row.ratio.effect ?? NaN, 2)} | ${fmt(row.opsPerSecond.promise ?? NaN)} | ${fmt(row.ratio.promise ?? NaN, 2)} |`)
+    }
+    lines.push("")
+  }
+  if (results.ceiling.length > 0) {
+    lines.push("The ceiling of coalescing: the raw driver's own multi-row INSERTs against its one INSERT per call.", "")
+    lines.push("| database | state | rows per INSERT | INSERTs in flight | raw, one per call, rows/s | raw multi-row rows/s | multi-row ÷ one per call |")
+    lines.push("|---|---|--:|--:|--:|--:|--:|")
+    for (const row of results.ceiling) {
+      lines.push(`| ${DB_NAMES[row.db]} | ${row.size} | ${row.rowsPerStatement} | ${row.statementsInFlight} | ${
+        fmt(row.rawOpsPerSecond)
+      } | ${fmt(row.multiRowOpsPerSecond)} | ${fmt(row.ratio, 2)} |`)
     }
     lines.push("")
   }

@@ -50,6 +50,9 @@ export interface Side {
   readonly storedIds: Array<string>
   /** Raw SQL on the database (the raw side only). */
   readonly exec: (sql: string) => Promise<void>
+  /** The raw side only: `concurrency` callers each writing `rowsPerStatement` rows per multi-row INSERT until `millis`
+   * have passed; `ops` counts rows. What the driver itself reaches when every statement carries that many rows. */
+  readonly runMultiRowInserts?: (work: Workload, rowsPerStatement: number, concurrency: number, millis: number) => Promise<RunResult>
   readonly close: () => Promise<void>
 }
 
@@ -63,6 +66,8 @@ interface PromiseOps {
   readonly latest: (sessionId: string) => Promise<unknown>
   /** Raw SQL (the bulk loader), raw side only. */
   readonly exec?: (sql: string) => Promise<void>
+  /** One multi-row INSERT of these checkpoints (raw side only): the ceiling of coalescing concurrent stores. */
+  readonly storeMany?: (checkpoints: ReadonlyArray<BenchCheckpoint>) => Promise<void>
   readonly close: () => Promise<void>
 }
 
@@ -90,6 +95,24 @@ const promiseSide = (name: SideName, ops: PromiseOps): Side => {
     storedIds,
     close: ops.close,
     exec: ops.exec ?? (() => Promise.reject(new Error(`${name} runs no raw SQL`))),
+    ...(ops.storeMany === undefined ? {} : {
+      runMultiRowInserts: async (work, rowsPerStatement, concurrency, millis) => {
+        const storeMany = ops.storeMany!
+        let rows = 0
+        let batches = 0
+        const start = performance.now()
+        const deadline = start + millis
+        await Promise.all(Array.from({ length: concurrency }, async () => {
+          while (performance.now() < deadline || batches < 2) {
+            const first = (batches++ * rowsPerStatement) % work.inputs.length
+            const batch = Array.from({ length: rowsPerStatement }, (_, k) => work.inputs[(first + k) % work.inputs.length]!)
+            await storeMany(batch)
+            rows += rowsPerStatement
+          }
+        }))
+        return { ops: rows, seconds: (performance.now() - start) / 1000 }
+      }
+    }),
     run: async (op, work, concurrency, millis, minOps = 1) => {
       let next = 0
       const start = performance.now()
@@ -178,6 +201,16 @@ const rawPostgres = async (url: string, poolSize: number): Promise<PromiseOps> =
       })
       return result.rows[0] === undefined ? null : toItem(result.rows[0])
     },
+    storeMany: async (checkpoints) => {
+      const row = (k: number) => `(${INSERT.map((_, c) => `$${k * INSERT.length + c + 1}`).join(", ")})`
+      await pool.query({
+        name: `bench_store_${checkpoints.length}`,
+        text: `INSERT INTO "AgentCheckpoints" (${INSERT.map(q).join(", ")}) VALUES ${
+          checkpoints.map((_, k) => row(k)).join(", ")
+        } RETURNING "id"`,
+        values: checkpoints.flatMap(insertValues)
+      })
+    },
     exec: async (sql) => void (await pool.query(sql)),
     close: () => pool.end()
   }
@@ -225,6 +258,13 @@ const rawMysql = async (url: string, poolSize: number): Promise<PromiseOps> => {
       )
       const row = (rows as Rows)[0]
       return row === undefined ? null : toItem(row)
+    },
+    storeMany: async (checkpoints) => {
+      const row = `(${INSERT.map(() => "?").join(", ")})`
+      await pool.execute(
+        `INSERT INTO \`AgentCheckpoints\` (${INSERT.map(q).join(", ")}) VALUES ${checkpoints.map(() => row).join(", ")}`,
+        checkpoints.flatMap(insertValues)
+      )
     },
     exec: async (sql) => void (await pool.query(sql)),
     close: () => pool.end()
@@ -283,6 +323,16 @@ const rawSqlite = async (path: string): Promise<PromiseOps> => {
   }
   const all = prepare(`SELECT ${list} FROM "AgentCheckpoints" ${order}`)
   const latest = prepare(`SELECT ${list}, "state" FROM "AgentCheckpoints" WHERE "sessionId" = ? ${order} LIMIT 1`)
+  const inserts = new Map<number, SqliteStatement>()
+  const insertMany = (count: number) => {
+    let statement = inserts.get(count)
+    if (statement === undefined) {
+      const row = `(${INSERT.map(() => "?").join(", ")})`
+      statement = prepare(`INSERT INTO "AgentCheckpoints" (${INSERT.map(q).join(", ")}) VALUES ${Array(count).fill(row).join(", ")}`)
+      inserts.set(count, statement)
+    }
+    return statement
+  }
   return {
     store: async (c) => String(insert.run(...insertValues(c)).lastInsertRowid),
     retrieve: async (id) => {
@@ -297,6 +347,7 @@ const rawSqlite = async (path: string): Promise<PromiseOps> => {
       const row = latest.get(sessionId) as RawRow | undefined | null
       return row === undefined || row === null ? null : toItem(row)
     },
+    storeMany: async (checkpoints) => void insertMany(checkpoints.length).run(...checkpoints.flatMap(insertValues)),
     exec: async (sql) => exec(sql),
     close: async () => close()
   }
