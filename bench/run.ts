@@ -97,7 +97,7 @@ export interface MemoryRow {
 export interface CeilingRow {
   readonly db: Db
   readonly size: SizeName
-  /** Rows per multi-row INSERT: the number of concurrent callers whose stores one statement could carry. */
+  /** Rows per multi-row INSERT: the concurrent callers whose stores one statement carries (callers ÷ in flight). */
   readonly rowsPerStatement: number
   /** Multi-row INSERTs in flight at once (the storage's batcher: 1 on SQLite, 2 on the servers). */
   readonly statementsInFlight: number
@@ -212,10 +212,10 @@ const throughput = async (database: BenchDatabase, sides: ReadonlyArray<Side>) =
   }
 }
 
-// The ceiling of coalescing: the raw driver itself writing the same rows as multi-row INSERTs of as many rows as
-// there are callers, with as many statements in flight as the storage's batcher allows, against its one INSERT per
-// call from that many callers, in interleaved rounds. The "3× at 64 callers" target is only reachable where this is
-// well above 3.
+// The ceiling of coalescing: the raw driver itself writing the same rows as multi-row INSERTs, with as many statements
+// in flight as the storage's batcher allows and as many rows in flight as there are callers (64 callers, 2 INSERTs
+// of 32 rows), against its one INSERT per call from that many callers, in interleaved rounds. The "3× at 64 callers"
+// target is only reachable where this is well above 3.
 const multiRowCeiling = async (db: Db, size: SizeName, sides: ReadonlyArray<Side>, work: Workload) => {
   const raw = sides.find((side) => side.name === "raw")
   if (raw?.runMultiRowInserts === undefined) return
@@ -226,11 +226,11 @@ const multiRowCeiling = async (db: Db, size: SizeName, sides: ReadonlyArray<Side
   const measured = await compare([{ name: "raw" }, { name: "multiRow" }], (side) =>
     side.name === "raw"
       ? raw.run("store", work, callers, millis, callers * 2)
-      : runMultiRow(work, callers, statementsInFlight, millis))
+      : runMultiRow(work, callers / statementsInFlight, statementsInFlight, millis))
   results.ceiling.push({
     db,
     size,
-    rowsPerStatement: callers,
+    rowsPerStatement: callers / statementsInFlight,
     statementsInFlight,
     rawOpsPerSecond: measured.opsPerSecond.raw ?? NaN,
     multiRowOpsPerSecond: (measured.opsPerSecond as Record<string, number>).multiRow ?? NaN,
