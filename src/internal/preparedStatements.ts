@@ -1,12 +1,14 @@
 /**
- * The statements the storage runs on every call (retrieve by id, latest, the single-row INSERT), run on the driver
- * as prepared statements when the storage owns the driver.
+ * The statements the storage runs on every call (retrieve by id, latest, a page, the INSERTs of stores), run on the
+ * driver as prepared statements when the storage owns the driver (layerPostgres, layerMysql, the SQLite layers).
  *
  * Why: @effect/sql-pg sends every statement unnamed, so PostgreSQL parses and plans it again on every call, about
  * 40–80 µs of a 180 µs round trip on this machine (bench/profile.ts; node-postgres named statements against unnamed).
  * A layer that builds its own driver pool (layerPostgres) gives the storage a runner that names each statement text
  * once; node-postgres then prepares it once per connection and only binds and executes it afterwards. Everything
- * else, transactions included, still goes through @effect/sql on the same pool.
+ * else, transactions included, still goes through @effect/sql on the same pool. On MySQL the client already uses
+ * mysql2's prepared `execute`; running it on the pool directly spares @effect/sql's statement path (see
+ * `mysqlPreparedStatements`).
  *
  * @internal
  */
