@@ -150,6 +150,6 @@ export const mysqlClientLayer = (
       transformRows
     })
     return Context.make(SqlClient.SqlClient, client).pipe(
-      Context.add(DriverPreparedStatements, mysqlPreparedStatements(pool, client.withoutTransforms()))
+      Context.add(DriverPreparedStatements, mysqlPreparedStatements(pool, client))
     )
   })).pipe(Layer.provide(Reactivity.layer))

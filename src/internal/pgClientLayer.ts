@@ -79,6 +79,6 @@ export const pgClientLayer = (
     })
     return Context.make(modules.PgClient.PgClient, client).pipe(
       Context.add(SqlClient.SqlClient, client),
-      Context.add(DriverPreparedStatements, pgPreparedStatements(pool, client.withoutTransforms()))
+      Context.add(DriverPreparedStatements, pgPreparedStatements(pool, client))
     )
   })).pipe(Layer.provide(Reactivity.layer))

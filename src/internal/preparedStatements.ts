@@ -60,6 +60,54 @@ export const preparedStatementsOfClient = (sql: SqlClient.SqlClient): PreparedSt
   raw: (text, params, deadline) => within(deadline)(sql.unsafe(text, params).raw)
 })
 
+/**
+ * How a driver runs one statement itself: its result as the driver gives it (the rows, or a result header), in the
+ * fiber context given.
+ *
+ * @internal
+ */
+export type DriverRun = <E>(
+  context: Context.Context<never>,
+  text: string,
+  params: ReadonlyArray<unknown>,
+  deadline: Deadline<E> | undefined
+) => Effect.Effect<unknown, SqlError | E>
+
+/**
+ * Statements run by the driver itself when that is safe, else through the client. Not safe: inside a transaction of
+ * the client (the statement belongs to the transaction's connection, which the client hands out), or when
+ * `driverBusy()` says so. Through the client, the deadline bounds the statement with `withDeadline`. The storage reads
+ * its own column names, exactly: never through the caller's name transforms.
+ *
+ * @internal
+ */
+export const preparedStatementsOnDriver = (
+  client: SqlClient.SqlClient,
+  run: DriverRun,
+  driverBusy: () => boolean = () => false
+): PreparedStatements => {
+  const sql = client.withoutTransforms()
+  const viaClient = (context: Context.Context<never>) => inClientTransaction(context) || driverBusy()
+  return {
+    rows: <E>(text: string, params: ReadonlyArray<unknown>, deadline?: Deadline<E>) =>
+      Effect.withFiberRuntime<ReadonlyArray<unknown>, SqlError | E>((fiber) =>
+        viaClient(fiber.currentContext)
+          ? within(deadline)(sql.unsafe(text, params))
+          // As the @effect/sql clients: a statement without rows (an INSERT's header) gives no rows.
+          : Effect.map(
+            run(fiber.currentContext, text, params, deadline),
+            (result) => (Array.isArray(result) ? (result as ReadonlyArray<unknown>) : [])
+          )
+      ),
+    raw: <E>(text: string, params: ReadonlyArray<unknown>, deadline?: Deadline<E>) =>
+      Effect.withFiberRuntime<unknown, SqlError | E>((fiber) =>
+        viaClient(fiber.currentContext)
+          ? within(deadline)(sql.unsafe(text, params).raw)
+          : run(fiber.currentContext, text, params, deadline)
+      )
+  }
+}
+
 /** How many statement texts one pool prepares at most. */
 const MAX_NAMED_STATEMENTS = 256
 
@@ -91,8 +139,8 @@ export const pgPreparedStatements = (pool: PgPoolLike, sql: SqlClient.SqlClient)
     }
     return name
   }
-  const onPool = <E>(text: string, params: ReadonlyArray<unknown>, deadline: Deadline<E> | undefined) =>
-    callbackWithin<ReadonlyArray<unknown>, SqlError, E>(deadline, (done) => {
+  const onPool: DriverRun = (_context, text, params, deadline) =>
+    callbackWithin(deadline, (done) => {
       const name = nameOf(text)
       const query = name === undefined ? { text, values: params as Array<unknown> } : { name, text, values: params as Array<unknown> }
       pool.query(query, (cause, result) => {
@@ -103,13 +151,7 @@ export const pgPreparedStatements = (pool: PgPoolLike, sql: SqlClient.SqlClient)
         )
       })
     })
-  const rows = <E>(text: string, params: ReadonlyArray<unknown>, deadline?: Deadline<E>) =>
-    Effect.withFiberRuntime<ReadonlyArray<unknown>, SqlError | E>((fiber) =>
-      inClientTransaction(fiber.currentContext)
-        ? within(deadline)(sql.unsafe(text, params))
-        : onPool(text, params, deadline)
-    )
-  return { rows, raw: rows }
+  return preparedStatementsOnDriver(sql, onPool)
 }
 
 /** The slice of a mysql2 `Pool` used here (its callback API). */
@@ -130,8 +172,8 @@ export interface MysqlPoolLike {
  * @internal
  */
 export const mysqlPreparedStatements = (pool: MysqlPoolLike, sql: SqlClient.SqlClient): PreparedStatements => {
-  const onPool = <E>(text: string, params: ReadonlyArray<unknown>, deadline: Deadline<E> | undefined) =>
-    callbackWithin<unknown, SqlError, E>(deadline, (done) => {
+  const onPool: DriverRun = (_context, text, params, deadline) =>
+    callbackWithin(deadline, (done) => {
       pool.execute({ sql: text, values: params as Array<unknown> }, (cause, result) => {
         done(
           cause === null || cause === undefined
@@ -140,21 +182,7 @@ export const mysqlPreparedStatements = (pool: MysqlPoolLike, sql: SqlClient.SqlC
         )
       })
     })
-  return {
-    rows: <E>(text: string, params: ReadonlyArray<unknown>, deadline?: Deadline<E>) =>
-      Effect.withFiberRuntime<ReadonlyArray<unknown>, SqlError | E>((fiber) =>
-        inClientTransaction(fiber.currentContext)
-          ? within(deadline)(sql.unsafe(text, params))
-          // As @effect/sql-mysql2: a statement without rows (an INSERT's header) gives no rows.
-          : Effect.map(onPool(text, params, deadline), (result) => (Array.isArray(result) ? result : []))
-      ),
-    raw: <E>(text: string, params: ReadonlyArray<unknown>, deadline?: Deadline<E>) =>
-      Effect.withFiberRuntime<unknown, SqlError | E>((fiber) =>
-        inClientTransaction(fiber.currentContext)
-          ? within(deadline)(sql.unsafe(text, params).raw)
-          : onPool(text, params, deadline)
-      )
-  }
+  return preparedStatementsOnDriver(sql, onPool)
 }
 
 /**

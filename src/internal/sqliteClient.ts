@@ -21,8 +21,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
-import { type Deadline, within } from "./deadline.js"
-import { DriverPreparedStatements, inClientTransaction, type PreparedStatements } from "./preparedStatements.js"
+import { DriverPreparedStatements, type PreparedStatements, preparedStatementsOnDriver } from "./preparedStatements.js"
 import { makeStatementCache } from "./sqliteStatementCache.js"
 
 /**
@@ -228,33 +227,21 @@ export const makeSqliteClient = (
  * with it. The check and the statement run in one synchronous step, so no other fiber can begin a transaction in
  * between. Another fiber may hold the client's permit while no transaction is open (between taking it and BEGIN,
  * or between COMMIT and giving it back): a statement run then commits by itself, as if it had run just before or
- * after that transaction. When it is not safe, `client.unsafe` waits for the transaction's permit, as any
- * statement does, within the deadline if there is one (a statement run at once cannot be cut short: it is
- * synchronous).
+ * after that transaction. When it is not safe, `client.unsafe` waits for the transaction's permit like every other
+ * statement, within the deadline if there is one (a statement run at once cannot be cut short: it is synchronous).
  */
 const sqlitePreparedStatements = (
   db: SqliteDatabaseHandle,
   client: SqlClient.SqlClient,
   runNow: RunStatement
 ): PreparedStatements => {
-  // The storage reads its own column names, exactly: never through the caller's name transforms.
-  const untransformed = client.withoutTransforms()
   const rawOf = (params: ReadonlyArray<unknown>) => (statement: SqliteStatementHandle): unknown =>
     statement.returnsRows ? statement.all(params) : statement.run(params)
-  return {
-    rows: <E>(text: string, params: ReadonlyArray<unknown>, deadline?: Deadline<E>) =>
-      Effect.withFiberRuntime<ReadonlyArray<unknown>, SqlError | E>((fiber) =>
-        inClientTransaction(fiber.currentContext) || db.inTransaction()
-          ? within(deadline)(untransformed.unsafe(text, params))
-          : runNow(fiber.currentContext, text, rowsOf(params))
-      ),
-    raw: <E>(text: string, params: ReadonlyArray<unknown>, deadline?: Deadline<E>) =>
-      Effect.withFiberRuntime<unknown, SqlError | E>((fiber) =>
-        inClientTransaction(fiber.currentContext) || db.inTransaction()
-          ? within(deadline)(untransformed.unsafe(text, params).raw)
-          : runNow(fiber.currentContext, text, rawOf(params))
-      )
-  }
+  return preparedStatementsOnDriver(
+    client,
+    (context, text, params) => runNow(context, text, rawOf(params)),
+    () => db.inTransaction()
+  )
 }
 
 /**

@@ -169,8 +169,8 @@ export const make = Effect.fnUntraced(function*(
     return withOperationSpan(`CheckpointStorage.${operation}`)(limited)
   }
   // The operations that bound themselves: a store (a plain one waits in the insert batcher, which bounds the wait
-  // itself), and the reads that are one statement (retrieve, latest), whose deadline rides on the driver's callback
-  // (internal/preparedStatements.ts): no fiber per call.
+  // itself), and the reads of one statement (retrieve, latest, a page), whose deadline rides on the driver's
+  // callback (internal/preparedStatements.ts): no fiber per call.
   const selfBounded = <A, E, R>(
     operation: string,
     effect: Effect.Effect<A, E, R>
@@ -192,17 +192,14 @@ export const make = Effect.fnUntraced(function*(
           )))
     })
 
-  // A page without a total is one statement, which carries its deadline (see listPage).
-  const pageBound = (options: { readonly includeTotal?: boolean | undefined }) =>
-    options.includeTotal === true ? bounded : selfBounded
   const listAgentCheckpoints = (options?: AgentCheckpointListOptions) =>
     options === undefined
       ? bounded("listAgentCheckpoints", agents.listAll("listAgentCheckpoints"))
-      : pageBound(options)("listAgentCheckpoints", agents.listPage("listAgentCheckpoints", options))
+      : selfBounded("listAgentCheckpoints", agents.listPage("listAgentCheckpoints", options))
   const listAppCheckpoints = (options?: AppCheckpointListOptions) =>
     options === undefined
       ? bounded("listAppCheckpoints", apps.listAll("listAppCheckpoints"))
-      : pageBound(options)("listAppCheckpoints", apps.listPage("listAppCheckpoints", options))
+      : selfBounded("listAppCheckpoints", apps.listPage("listAppCheckpoints", options))
   const streamAgentCheckpoints = (options?: AgentCheckpointFilter & CheckpointStreamOptions) =>
     boundedStream("streamAgentCheckpoints", agents.stream("streamAgentCheckpoints", options))
   const streamAppCheckpoints = (options?: AppCheckpointFilter & CheckpointStreamOptions) =>

@@ -669,16 +669,12 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
       return { items, nextCursor, total } satisfies CheckpointPage<A>
     })
 
-  // A page bounds itself (its statement carries the deadline) unless it also counts: the caller bounds that one.
+  // A page bounds itself: its one statement carries the deadline; with a total (two statements), both together.
   const listPage = (operation: string, options: ListOptions) =>
     Effect.flatMap(validateListOptions(options), (page) =>
-      readPage(
-        operation,
-        page,
-        false,
-        toListItems(operation),
-        page.includeTotal === true ? undefined : deadlineOf(operation)
-      ))
+      page.includeTotal === true
+        ? within(deadlineOf(operation))(readPage(operation, page, false, toListItems(operation)))
+        : readPage(operation, page, false, toListItems(operation), deadlineOf(operation)))
 
   const streamPages = <A extends { readonly id: string; readonly createdAt: number }, E>(
     operation: string,
