@@ -34,7 +34,7 @@ const recordingBatcher = (options: { readonly maxRows?: number; readonly maxInFl
   return { batcher, statements }
 }
 
-/** `count` callers that store in the same turn, each started at once (as the fibers a finished statement resumes). */
+/** One caller per row, all storing in the same turn, each started at once (as the fibers a finished statement resumes). */
 const storeTogether = (batcher: (row: string) => Effect.Effect<string>, rows: ReadonlyArray<string>) =>
   Effect.sync(() => rows.map((row) => Effect.runFork(batcher(row), { immediate: true })))
 

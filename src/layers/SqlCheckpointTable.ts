@@ -351,26 +351,28 @@ export const makeCheckpointTable = <
   // table must be InnoDB: the lock modes are InnoDB's, and only a transactional engine rolls back a multi-row INSERT
   // that fails half-way (MyISAM keeps the rows written before the failure, which the row-by-row retry would repeat).
   let mysqlIdStep: number | null | undefined
-  const readMysqlIdStep = Effect.suspend(() =>
-    mysqlIdStep !== undefined
-      ? Effect.succeed(mysqlIdStep)
-      : Effect.map(
-        sql<{ readonly mode: unknown; readonly step: unknown; readonly engine: unknown }>`SELECT
+  // Bounded only when it reads the server (once): a known step costs a batch no deadline fiber.
+  const readMysqlIdStep = (deadline: Deadline<InsertError> | undefined) =>
+    Effect.suspend(() =>
+      mysqlIdStep !== undefined
+        ? Effect.succeed(mysqlIdStep)
+        : within(deadline)(Effect.map(
+          sql<{ readonly mode: unknown; readonly step: unknown; readonly engine: unknown }>`SELECT
 @@innodb_autoinc_lock_mode AS ${sql("mode")}, @@auto_increment_increment AS ${sql("step")},
 (SELECT ${sql("ENGINE")} FROM ${sql("information_schema.TABLES")}
  WHERE ${sql("TABLE_SCHEMA")} = DATABASE() AND ${sql("TABLE_NAME")} = ${table.name}) AS ${sql("engine")}`,
-        (rows) => {
-          const mode = Number(rows[0]?.mode)
-          const step = Number(rows[0]?.step)
-          const innodb = String(rows[0]?.engine).toLowerCase() === "innodb"
-          mysqlIdStep = innodb && (mode === 0 || mode === 1) && Number.isSafeInteger(step) && step >= 1 ? step : null
-          return mysqlIdStep
-        }
-      )
-  )
+          (rows) => {
+            const mode = Number(rows[0]?.mode)
+            const step = Number(rows[0]?.step)
+            const innodb = String(rows[0]?.engine).toLowerCase() === "innodb"
+            mysqlIdStep = innodb && (mode === 0 || mode === 1) && Number.isSafeInteger(step) && step >= 1 ? step : null
+            return mysqlIdStep
+          }
+        ))
+    )
   const insertManyReturningIds = sql.onDialectOrElse({
     mysql: () => (rows: ReadonlyArray<Record<string, unknown>>, deadline: Deadline<InsertError> | undefined) =>
-      Effect.flatMap(within(deadline)(readMysqlIdStep), (step) =>
+      Effect.flatMap(readMysqlIdStep(deadline), (step) =>
         step === null ? Effect.succeed(undefined) : Effect.flatMap(
           prepared.raw(plainInsert(rows.length), plainValues(rows), deadline),
           (result) => {
