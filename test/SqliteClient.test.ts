@@ -329,6 +329,40 @@ describe(`The SQLite client (${isBun ? "bun:sqlite" : "better-sqlite3"})`, () =>
         expect(yield* rollbackJournal.sql`PRAGMA journal_mode`).toEqual([{ journal_mode: "delete" }])
       }))
 
+    // Left to the drivers, the durability of a commit would depend on the runtime (bun:sqlite syncs FULL; better-sqlite3
+    // NORMAL, but FULL on a connection that just made a new file WAL): the layers always set it.
+    it.scopedLive("synchronous is NORMAL with WAL and FULL with the rollback journal unless chosen, on every open", () =>
+      Effect.gen(function*() {
+        const synchronous = (sql: SqlClient.SqlClient) => Effect.map(sql`PRAGMA synchronous`, (rows) => rows[0])
+        const databasePath = yield* databaseFile
+        // 1 is NORMAL, 2 FULL, 3 EXTRA: the first open of a new file, a second open of it, and the rollback journal.
+        expect(yield* synchronous((yield* buildClient(databasePath)).sql)).toEqual({ synchronous: 1 })
+        expect(yield* synchronous((yield* buildClient(databasePath)).sql)).toEqual({ synchronous: 1 })
+        expect(yield* synchronous((yield* buildClient(databasePath, { synchronous: "full" })).sql)).toEqual({ synchronous: 2 })
+        const rollbackJournal = yield* buildClient(yield* databaseFile, { disableWAL: true })
+        expect(yield* synchronous(rollbackJournal.sql)).toEqual({ synchronous: 2 })
+        const extra = yield* buildClient(yield* databaseFile, { disableWAL: true, synchronous: "extra" })
+        expect(yield* synchronous(extra.sql)).toEqual({ synchronous: 3 })
+      }))
+
+    it.scopedLive("a synchronous level that could corrupt the file is refused with a typed error, and no file is made", () =>
+      Effect.gen(function*() {
+        const databasePath = yield* databaseFile
+        const normalWithoutWal = yield* Effect.flip(
+          Layer.build(layerSqlite({ databasePath, disableWAL: true, synchronous: "normal" }))
+        )
+        expect(normalWithoutWal._tag).toBe("CheckpointValidationError")
+        expect(normalWithoutWal.message).toContain("synchronous")
+        expect(normalWithoutWal.message).toContain("safe with WAL only")
+        // "off" is not a level the layers offer; a caller without types gets the same error.
+        const off = yield* Effect.flip(
+          Layer.build(layerSqlite({ databasePath, synchronous: "off" as unknown as "full" }))
+        )
+        expect(off._tag).toBe("CheckpointValidationError")
+        expect(off.message).toContain("synchronous")
+        expect(Fs.existsSync(databasePath)).toBe(false)
+      }))
+
     it.scopedLive("a new database file is readable by its owner only", () =>
       Effect.gen(function*() {
         const databasePath = yield* databaseFile

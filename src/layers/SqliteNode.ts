@@ -53,8 +53,16 @@ export interface SqliteDriver {
 const validate = decodeInputEither(
   Schema.Struct({
     ...SqliteStorageConfig.fields,
-    type: Schema.optionalWith(Schema.Literal("sqlite"), { exact: true })
-  }),
+    type: Schema.optionalWith(Schema.Literal("sqlite"), { exact: true }),
+    disableWAL: Schema.optional(Schema.Boolean),
+    synchronous: Schema.optional(Schema.Literal("normal", "full", "extra"))
+  }).pipe(Schema.filter((options) =>
+    options.synchronous !== "normal" || options.disableWAL !== true ||
+    {
+      path: ["synchronous"],
+      message: `"normal" is safe with WAL only: with the rollback journal (disableWAL) a power cut could corrupt the file; use "full"`
+    }
+  )),
   "SqliteStorageConfig"
 )
 
@@ -68,11 +76,11 @@ export const layerSqliteClient = (
   open: OpenSqliteDatabase,
   options: SqliteClientOptions & SqliteSessionOptions & { readonly databasePath: string }
 ): Layer.Layer<SqlClient.SqlClient | DriverPreparedStatements, SqlError> => {
-  const { busyTimeout, databasePath, disableWAL, ...client } = options
+  const { busyTimeout, databasePath, disableWAL, synchronous, ...client } = options
   return Layer.unwrapEffect(Effect.as(
     createPrivateDatabaseFile(databasePath),
     Layer.provideMerge(
-      layerSqliteSession({ busyTimeout, disableWAL }),
+      layerSqliteSession({ busyTimeout, disableWAL, synchronous }),
       sqliteClientLayer(() => open(databasePath, { readonly: client.readonly ?? false }), client)
     )
   ))
