@@ -12,7 +12,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { CheckpointStorage } from "../src/index.js"
 import { cleanupAll, createDatabase, type Db } from "./databases.js"
 import { storageLayer } from "./subjects.js"
-import { checkpoints, type SizeName } from "./workload.js"
+import { checkpoints, type SizeName, takenNow } from "./workload.js"
 
 const rawClient = async (database: { db: Db; connectionString: string }) => {
   const Redacted = await import("effect/Redacted")
@@ -52,7 +52,7 @@ try {
         Number(ids[i % ids.length])
       }`
       : op === "store"
-      ? storage.storeAgentCheckpoint(inputs[i % inputs.length]!)
+      ? storage.storeAgentCheckpoint(takenNow(inputs[i % inputs.length]!))
       : op === "retrieve"
       ? storage.retrieveAgentCheckpoint(ids[i % ids.length]!)
       : storage.retrieveLatestAgentCheckpoint({ sessionId: inputs[0]!.sessionId })

@@ -26,7 +26,16 @@ import * as Readline from "node:readline"
 import { makeSqlCheckpointStorage } from "../src/index.js"
 import { renderChart } from "./chart.js"
 import { ALL_DBS, type BenchDatabase, cleanupAll, createDatabase, type Db, isBun } from "./databases.js"
-import { effectSide, type OpName, promiseFacadeSide, rawSide, type Side, storageLayer, type Workload } from "./subjects.js"
+import {
+  effectSide,
+  type OpName,
+  promiseFacadeSide,
+  rawSide,
+  type Side,
+  sqliteSynchronous,
+  storageLayer,
+  type Workload
+} from "./subjects.js"
 import { checkpoints, type SizeName } from "./workload.js"
 
 // --- Options -----------------------------------------------------------------------------------------------------
@@ -123,7 +132,7 @@ const results = {
     runtime: isBun ? `Bun ${(process.versions as Record<string, string>).bun}` : `Node.js ${process.version}`,
     databases: {} as Record<string, string>
   },
-  options: { quick, rounds, millis, sizes, concurrencies, processCount, scales },
+  options: { quick, rounds, millis, sizes, concurrencies, processCount, scales, sqliteSynchronous },
   startedAt: new Date().toISOString(),
   throughput: [] as Array<ThroughputRow>,
   scaling: [] as Array<ScalingRow>,
@@ -459,7 +468,7 @@ const report = (): string => {
   const m = results.machine
   lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; ${m.runtime}; ${
     Object.entries(m.databases).map(([k, v]) => `${k} ${v}`).join(", ")
-  }`)
+  }${dbs.includes("sqlite") ? ` (synchronous=${sqliteSynchronous.toUpperCase()} on both sides)` : ""}`)
   lines.push(`Medians of ${rounds} interleaved round(s) of ${millis} ms; ratio = ours ÷ raw driver in the same round.`, "")
   if (results.throughput.length > 0) {
     lines.push("| database | operation | state | callers | raw ops/s | Effect ops/s | Effect ÷ raw | Promise ops/s | Promise ÷ raw |")

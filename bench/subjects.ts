@@ -18,10 +18,11 @@ import {
   layerSqliteNode,
   MySQLStorage,
   PostgresStorage,
+  type SqliteSynchronous,
   SQLiteStorage
 } from "../src/index.js"
 import { type BenchDatabase, type Db, isBun } from "./databases.js"
-import type { BenchCheckpoint } from "./workload.js"
+import { type BenchCheckpoint, takenNow } from "./workload.js"
 
 export type SideName = "raw" | "effect" | "promise"
 
@@ -74,7 +75,7 @@ interface PromiseOps {
 const callOp = (ops: PromiseOps, storedIds: Array<string>, op: OpName, work: Workload, i: number): Promise<unknown> => {
   switch (op) {
     case "store":
-      return ops.store(work.inputs[i % work.inputs.length]!).then((id) => void storedIds.push(id))
+      return ops.store(takenNow(work.inputs[i % work.inputs.length]!)).then((id) => void storedIds.push(id))
     case "retrieve":
       return ops.retrieve(work.ids[(i * 7919) % work.ids.length]!)
     case "listPage":
@@ -105,7 +106,10 @@ const promiseSide = (name: SideName, ops: PromiseOps): Side => {
         await Promise.all(Array.from({ length: concurrency }, async () => {
           while (performance.now() < deadline || batches < 2) {
             const first = (batches++ * rowsPerStatement) % work.inputs.length
-            const batch = Array.from({ length: rowsPerStatement }, (_, k) => work.inputs[(first + k) % work.inputs.length]!)
+            const batch = Array.from(
+              { length: rowsPerStatement },
+              (_, k) => takenNow(work.inputs[(first + k) % work.inputs.length]!)
+            )
             await storeMany(batch)
             rows += rowsPerStatement
           }
@@ -277,6 +281,16 @@ interface SqliteStatement {
   run(...params: Array<unknown>): { readonly lastInsertRowid: number | bigint }
 }
 
+/**
+ * How durable a SQLite commit is on both sides (`PRAGMA synchronous`): the storage layers' default, "normal" (no
+ * fsync per commit, with WAL), or BENCH_SQLITE_SYNCHRONOUS=full for commits that survive a power cut (an fsync each).
+ */
+export const sqliteSynchronous: SqliteSynchronous = process.env.BENCH_SQLITE_SYNCHRONOUS === "full" ? "full" : "normal"
+
+// The raw driver's connection set up as the storage layers set up theirs (src/layers/SqliteSession.ts), so that both
+// sides commit alike.
+const SQLITE_PRAGMAS = ["busy_timeout = 5000", "journal_mode = WAL", `synchronous = ${sqliteSynchronous.toUpperCase()}`]
+
 /** better-sqlite3 under Node.js, bun:sqlite under Bun; prepared once, like the raw driver's users do. */
 const rawSqlite = async (path: string): Promise<PromiseOps> => {
   let prepare: (sql: string) => SqliteStatement
@@ -288,15 +302,14 @@ const rawSqlite = async (path: string): Promise<PromiseOps> => {
       Database: new(path: string) => { query(sql: string): SqliteStatement; run(sql: string): void; close(): void }
     }
     const db = new Database(path)
-    db.run("PRAGMA busy_timeout = 5000")
+    for (const pragma of SQLITE_PRAGMAS) db.run(`PRAGMA ${pragma}`)
     prepare = (sql) => db.query(sql)
     exec = (sql) => db.run(sql)
     close = () => db.close()
   } else {
     const { default: Database } = await import("better-sqlite3")
     const db = new Database(path)
-    db.pragma("busy_timeout = 5000")
-    db.pragma("journal_mode = WAL")
+    for (const pragma of SQLITE_PRAGMAS) db.pragma(pragma)
     prepare = (sql) => db.prepare(sql) as unknown as SqliteStatement
     exec = (sql) => void db.exec(sql)
     close = () => db.close()
@@ -376,8 +389,8 @@ export const storageLayer = (db: Db, connectionString: string) => {
     : db === "mysql"
     ? layerMysql({ connectionString, ...extra })
     : isBun
-    ? layerSqliteBun({ databasePath: connectionString, ...extra })
-    : layerSqliteNode({ databasePath: connectionString, ...extra })
+    ? layerSqliteBun({ databasePath: connectionString, synchronous: sqliteSynchronous, ...extra })
+    : layerSqliteNode({ databasePath: connectionString, synchronous: sqliteSynchronous, ...extra })
 }
 
 const effectOp = (
@@ -390,7 +403,7 @@ const effectOp = (
   switch (op) {
     case "store":
       return Effect.map(
-        storage.storeAgentCheckpoint(work.inputs[i % work.inputs.length]!),
+        storage.storeAgentCheckpoint(takenNow(work.inputs[i % work.inputs.length]!)),
         (id) => void storedIds.push(id)
       )
     case "retrieve":
@@ -441,7 +454,7 @@ export const promiseFacadeSide = async (database: BenchDatabase): Promise<Side> 
     ? new PostgresStorage({ type: "postgres", connectionString: database.connectionString })
     : database.db === "mysql"
     ? new MySQLStorage({ type: "mysql", connectionString: database.connectionString })
-    : new SQLiteStorage({ type: "sqlite", databasePath: database.connectionString })
+    : new SQLiteStorage({ type: "sqlite", databasePath: database.connectionString, synchronous: sqliteSynchronous })
   await storage.start()
   return promiseSide("promise", {
     store: (c) => storage.storeAgentCheckpoint(c),

@@ -94,3 +94,15 @@ export const checkpoints = (size: SizeName, count: number, seed = 42): ReadonlyA
     state: agentState(SIZES[size], seed * 1000 + index),
     createdAt: 1_763_900_000_000 + index
   }))
+
+// A checkpoint is stamped when it is taken: every store gets a createdAt later than the one before (the clock, or one
+// millisecond more when the clock has not moved), as in an agent that checkpoints after each step. Storing the
+// workload's own few timestamps again and again would put every new row at a scattered place in the indexes that
+// lead with createdAt or end with it, a cost that no agent's workload has, and SQLite's then dominates everything else.
+let lastStamp = 0
+
+/** The checkpoint as taken now: the same agent, session and state, with the next createdAt. */
+export const takenNow = (checkpoint: BenchCheckpoint): BenchCheckpoint => {
+  lastStamp = Math.max(Date.now(), lastStamp + 1)
+  return { ...checkpoint, createdAt: lastStamp }
+}
