@@ -81,4 +81,22 @@ describe("callbackWithin", () => {
       yield* Effect.sleep("450 millis")
       expect(answered.value).toBe(true)
     }))
+
+  it.live("an interrupted caller returns at once; the driver's answer comes later and resumes nobody", () =>
+    Effect.gen(function*() {
+      const answered = { value: false }
+      const caller = yield* Effect.fork(
+        callbackWithin({ millis: 200, onTimeout: () => "timed out" as const }, driverCall(100, Effect.succeed("row"), answered))
+      )
+      yield* Effect.sleep("20 millis")
+      const started = Date.now()
+      const exit = yield* Fiber.interrupt(caller)
+      expect(Date.now() - started).toBeLessThan(50)
+      expect(Exit.isInterrupted(exit)).toBe(true)
+      expect(answered.value).toBe(false)
+      // The answer reaches a fiber that is done: it changes nothing and fails nothing.
+      yield* Effect.sleep("300 millis")
+      expect(answered.value).toBe(true)
+      expect(Exit.isInterrupted(yield* Fiber.await(caller))).toBe(true)
+    }))
 })
