@@ -7,9 +7,14 @@
  * - A caller hands its row to the batcher and waits (`Effect.async`: no fiber of its own, no Deferred). Whenever
  *   fewer than `maxInFlight` statements are running and rows are waiting, the batcher shares the oldest waiting rows
  *   among the free places (up to `maxRows` rows and `maxBytes` bytes a statement) and writes each share in one
- *   statement, in a fiber of the storage's runtime. A lone caller's row therefore goes at once (after the current
- *   microtask), alone, as an ordinary INSERT. Under load the statements carry every row that arrived while the
- *   previous ones were in flight: batching adapts to the load with no added latency.
+ *   statement: straight on the driver's callback when it can (`insertNow`), else in a fiber of the storage's runtime.
+ *   A lone caller's row therefore goes at once (after the current microtask), alone, as an ordinary INSERT. Under
+ *   load the statements carry every row that arrived while the previous ones were in flight: batching adapts to the
+ *   load with no added latency.
+ * - Why straight on the driver: a fiber started, resumed by the driver's callback and ended per statement cost a lone
+ *   store 50–90 µs of latency on PostgreSQL and MariaDB (a timestamp at each step of 2,000 stores: 30–40 µs from the
+ *   batcher to the driver, 35–55 µs from the answer to the callers), beside the driver's 500–900 µs; the direct path
+ *   made a lone store 0.84–0.89 of the raw driver's rate instead of 0.69–0.79 (interleaved rounds).
  * - Why share the rows rather than fill one statement first: a multi-row INSERT's time is mostly its commit, about
  *   the same for 32 rows as for 64 (1.6–1.7 ms here), so two statements of 32 write twice the rows of one of 64 in
  *   that time. Filled first, the 64 callers of a 64-row statement came back together and went out together, again
@@ -53,6 +58,14 @@ export interface InsertBatcherOptions<Row, E> {
     rows: ReadonlyArray<Row>,
     deadline: Deadline<E> | undefined
   ) => Effect.Effect<ReadonlyArray<string> | undefined, E>
+  /** Writes the rows (one or more) in one statement straight on the driver, outside any fiber, and calls `done` with
+   * their ids in the order of the rows, or with the failure, bounded by `statementDeadline`; returns false, having
+   * written nothing, when it cannot now (no driver of its own, a transaction holds the connection, MySQL's id step
+   * still unknown): the rows then go through insertOne / insertMany in a fiber. */
+  readonly insertNow?: (
+    rows: ReadonlyArray<Row>,
+    done: (outcome: Exit.Exit<ReadonlyArray<string>, E>) => void
+  ) => boolean
   /** Whether the rows of a failed multi-row INSERT may be written again one by one. Not after a lost connection: the
    * statement may have committed before the connection went, and the rows would be written twice. */
   readonly retryRowByRow: (error: E) => boolean
@@ -128,9 +141,11 @@ export const makeInsertBatcher = <Row, E>(options: InsertBatcherOptions<Row, E>)
 
   /** One Exit per row, in order: the multi-row INSERT, or row by row if it failed. Never fails itself. */
   const deadline = options.statementDeadline
+  const writeOneByOne = (rows: ReadonlyArray<Row>): Effect.Effect<ReadonlyArray<Exit.Exit<string, E>>> =>
+    Effect.forEach(rows, (row) => Effect.exit(options.insertOne(row, deadline)))
   const writeRows = (rows: ReadonlyArray<Row>): Effect.Effect<ReadonlyArray<Exit.Exit<string, E>>> => {
     if (rows.length === 1) return Effect.map(Effect.exit(options.insertOne(rows[0]!, deadline)), (exit) => [exit])
-    const oneByOne = Effect.forEach(rows, (row) => Effect.exit(options.insertOne(row, deadline)))
+    const oneByOne = writeOneByOne(rows)
     return Effect.flatMap(Effect.exit(options.insertMany(rows, deadline)), (exit) => {
       if (Exit.isSuccess(exit)) {
         return exit.value === undefined ? oneByOne : Effect.succeed(exit.value.map((id) => Exit.succeed(id)))
@@ -142,22 +157,42 @@ export const makeInsertBatcher = <Row, E>(options: InsertBatcherOptions<Row, E>)
     })
   }
 
+  /** Ends a statement: each caller of the batch gets its row's outcome, and the next rows go. */
+  const finish = (batch: ReadonlyArray<Waiting<Row, E>>, outcomes: (index: number) => Exit.Exit<string, E>): void => {
+    inFlight--
+    for (let index = 0; index < batch.length; index++) settle(batch[index]!, outcomes(index))
+    pump()
+  }
+  /** The fiber path: the rows written in the storage's runtime, as one statement (writeRows) or one by one. */
+  const writeInFiber = (
+    batch: ReadonlyArray<Waiting<Row, E>>,
+    write: Effect.Effect<ReadonlyArray<Exit.Exit<string, E>>>
+  ): void => {
+    runCallback(write, {
+      // writeRows never fails; a defect or an interruption of the statement reaches every caller.
+      onExit: (exit) => finish(batch, (index) => Exit.isSuccess(exit) ? exit.value[index]! : Exit.failCause(exit.cause))
+    })
+  }
+
   /** Sends the waiting rows, shared evenly among the statements that may still be in flight. */
   const pump = (): void => {
     while (inFlight < options.maxInFlight && queue.length > 0) {
       const share = Math.ceil(queue.length / (options.maxInFlight - inFlight))
       const batch = takeBatch(Math.min(share, options.maxRows))
+      const rows = batch.map((waiting) => waiting.row)
       inFlight++
-      runCallback(writeRows(batch.map((waiting) => waiting.row)), {
-        onExit: (exit) => {
-          inFlight--
-          for (let index = 0; index < batch.length; index++) {
-            // writeRows never fails; a defect or an interruption of the statement reaches every caller.
-            settle(batch[index]!, Exit.isSuccess(exit) ? exit.value[index]! : Exit.failCause(exit.cause))
-          }
-          pump()
+      // Straight on the driver when it can (no fiber to start, resume and end per statement: measured 50–90 µs of a
+      // lone store's latency on PostgreSQL); a failure of a multi-row INSERT goes to the fiber path, which retries
+      // its rows one by one when that is safe.
+      const sent = options.insertNow?.(rows, (exit) => {
+        if (Exit.isSuccess(exit)) return finish(batch, (index) => Exit.succeed(exit.value[index]!))
+        const error = Cause.failureOption(exit.cause)
+        if (rows.length > 1 && Option.isSome(error) && options.retryRowByRow(error.value)) {
+          return writeInFiber(batch, writeOneByOne(rows))
         }
-      })
+        finish(batch, () => Exit.failCause(exit.cause))
+      }) ?? false
+      if (!sent) writeInFiber(batch, writeRows(rows))
     }
   }
 

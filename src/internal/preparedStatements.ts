@@ -16,6 +16,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { callbackWithin, type Deadline, within } from "./deadline.js"
 
 /**
@@ -47,6 +48,18 @@ export interface PreparedStatements {
     params: ReadonlyArray<unknown>,
     deadline?: Deadline<E> | undefined
   ) => Effect.Effect<unknown, SqlError | E>
+  /**
+   * Sends a statement to the driver outside any fiber, when this storage owns its driver and no transaction of the
+   * client holds the connection: `done` then gets what `raw` would give (once, within the deadline if there is one),
+   * and this returns true. Otherwise it sends nothing and returns false. For code that runs outside the callers'
+   * fibers (the insert batcher): no fiber of its own to start, resume and end per statement.
+   */
+  readonly sendNow: <E>(
+    text: string,
+    params: ReadonlyArray<unknown>,
+    deadline: Deadline<E> | undefined,
+    done: (outcome: Either.Either<unknown, SqlError | E>) => void
+  ) => boolean
 }
 
 /**
@@ -57,21 +70,46 @@ export interface PreparedStatements {
  */
 export const preparedStatementsOfClient = (sql: SqlClient.SqlClient): PreparedStatements => ({
   rows: (text, params, deadline) => within(deadline)(sql.unsafe(text, params)),
-  raw: (text, params, deadline) => within(deadline)(sql.unsafe(text, params).raw)
+  raw: (text, params, deadline) => within(deadline)(sql.unsafe(text, params).raw),
+  sendNow: () => false
 })
 
 /**
- * How a driver runs one statement itself: its result as the driver gives it (the rows, or a result header), in the
- * fiber context given.
+ * How a driver runs one statement itself: `done` gets its result as the driver gives it (the rows, or a result
+ * header), or the driver's error as a SqlError; at once (SQLite) or later (the servers). Integers are read as the
+ * fiber's `SqlClient.SafeIntegers` says in `context` (the default when there is no fiber).
  *
  * @internal
  */
-export type DriverRun = <E>(
+export type DriverSend = (
   context: Context.Context<never>,
   text: string,
   params: ReadonlyArray<unknown>,
-  deadline: Deadline<E> | undefined
-) => Effect.Effect<unknown, SqlError | E>
+  done: (outcome: Either.Either<unknown, SqlError>) => void
+) => void
+
+/** `send` bounded by the deadline: a timer races the answer, and the later of the two is dropped. */
+const sendWithin = <E>(
+  send: DriverSend,
+  context: Context.Context<never>,
+  text: string,
+  params: ReadonlyArray<unknown>,
+  deadline: Deadline<E> | undefined,
+  done: (outcome: Either.Either<unknown, SqlError | E>) => void
+): void => {
+  if (deadline === undefined) return send(context, text, params, done)
+  let settled = false
+  const timer = setTimeout(() => {
+    settled = true
+    done(Either.left(deadline.onTimeout()))
+  }, deadline.millis)
+  send(context, text, params, (outcome) => {
+    if (settled) return
+    settled = true
+    clearTimeout(timer)
+    done(outcome)
+  })
+}
 
 /**
  * Statements run by the driver itself when that is safe, else through the client. Not safe: inside a transaction of
@@ -83,11 +121,29 @@ export type DriverRun = <E>(
  */
 export const preparedStatementsOnDriver = (
   client: SqlClient.SqlClient,
-  run: DriverRun,
+  driver: { readonly send: DriverSend; readonly synchronous: boolean },
   driverBusy: () => boolean = () => false
 ): PreparedStatements => {
   const sql = client.withoutTransforms()
+  const { send } = driver
   const viaClient = (context: Context.Context<never>) => inClientTransaction(context) || driverBusy()
+  // A synchronous driver (SQLite) answers within `send`: its outcome is the Effect (an Either is one), no suspension.
+  // It has no deadline either: a synchronous statement cannot be cut short.
+  const run: <E>(
+    context: Context.Context<never>,
+    text: string,
+    params: ReadonlyArray<unknown>,
+    deadline?: Deadline<E>
+  ) => Effect.Effect<unknown, SqlError | E> = driver.synchronous
+    ? (context, text, params) => {
+      let outcome: Either.Either<unknown, SqlError> | undefined
+      send(context, text, params, (answer) => {
+        outcome = answer
+      })
+      return outcome ?? Effect.dieMessage("a synchronous driver did not answer at once")
+    }
+    : (context, text, params, deadline) =>
+      callbackWithin(deadline, (done) => send(context, text, params, (outcome) => done(outcome)))
   return {
     rows: <E>(text: string, params: ReadonlyArray<unknown>, deadline?: Deadline<E>) =>
       Effect.withFiberRuntime<ReadonlyArray<unknown>, SqlError | E>((fiber) =>
@@ -104,7 +160,13 @@ export const preparedStatementsOnDriver = (
         viaClient(fiber.currentContext)
           ? within(deadline)(sql.unsafe(text, params).raw)
           : run(fiber.currentContext, text, params, deadline)
-      )
+      ),
+    sendNow: (text, params, deadline, done) => {
+      if (driverBusy()) return false
+      if (driver.synchronous) send(Context.empty(), text, params, done)
+      else sendWithin(send, Context.empty(), text, params, deadline, done)
+      return true
+    }
   }
 }
 
@@ -139,19 +201,18 @@ export const pgPreparedStatements = (pool: PgPoolLike, sql: SqlClient.SqlClient)
     }
     return name
   }
-  const onPool: DriverRun = (_context, text, params, deadline) =>
-    callbackWithin(deadline, (done) => {
-      const name = nameOf(text)
-      const query = name === undefined ? { text, values: params as Array<unknown> } : { name, text, values: params as Array<unknown> }
-      pool.query(query, (cause, result) => {
-        done(
-          cause === undefined || cause === null
-            ? Effect.succeed(result.rows)
-            : Effect.fail(new SqlError({ cause, message: "Failed to execute statement" }))
-        )
-      })
+  const onPool: DriverSend = (_context, text, params, done) => {
+    const name = nameOf(text)
+    const query = name === undefined ? { text, values: params as Array<unknown> } : { name, text, values: params as Array<unknown> }
+    pool.query(query, (cause, result) => {
+      done(
+        cause === undefined || cause === null
+          ? Either.right(result.rows)
+          : Either.left(new SqlError({ cause, message: "Failed to execute statement" }))
+      )
     })
-  return preparedStatementsOnDriver(sql, onPool)
+  }
+  return preparedStatementsOnDriver(sql, { send: onPool, synchronous: false })
 }
 
 /** The slice of a mysql2 `Pool` used here (its callback API). */
@@ -172,17 +233,16 @@ export interface MysqlPoolLike {
  * @internal
  */
 export const mysqlPreparedStatements = (pool: MysqlPoolLike, sql: SqlClient.SqlClient): PreparedStatements => {
-  const onPool: DriverRun = (_context, text, params, deadline) =>
-    callbackWithin(deadline, (done) => {
-      pool.execute({ sql: text, values: params as Array<unknown> }, (cause, result) => {
-        done(
-          cause === null || cause === undefined
-            ? Effect.succeed(result)
-            : Effect.fail(new SqlError({ cause, message: "Failed to execute statement" }))
-        )
-      })
+  const onPool: DriverSend = (_context, text, params, done) => {
+    pool.execute({ sql: text, values: params as Array<unknown> }, (cause, result) => {
+      done(
+        cause === null || cause === undefined
+          ? Either.right(result)
+          : Either.left(new SqlError({ cause, message: "Failed to execute statement" }))
+      )
     })
-  return preparedStatementsOnDriver(sql, onPool)
+  }
+  return preparedStatementsOnDriver(sql, { send: onPool, synchronous: false })
 }
 
 /**

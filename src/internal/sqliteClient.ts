@@ -19,6 +19,7 @@ import * as Statement from "@effect/sql/Statement"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import { DriverPreparedStatements, type PreparedStatements, preparedStatementsOnDriver } from "./preparedStatements.js"
@@ -111,7 +112,8 @@ const rowsOf = (params: ReadonlyArray<unknown>) => (statement: SqliteStatementHa
 }
 
 /**
- * Runs a SQL text on the connection, to completion and synchronously, in the fiber context given.
+ * Runs a SQL text on the connection, to completion and synchronously, in the fiber context given: its outcome, an
+ * Either (which is also the Effect of it).
  *
  * @internal
  */
@@ -119,7 +121,7 @@ type RunStatement = <A>(
   context: Context.Context<never>,
   sql: string,
   use: (statement: SqliteStatementHandle) => A
-) => Effect.Effect<A, SqlError>
+) => Either.Either<A, SqlError>
 
 /**
  * The `SqlClient` over an open connection, and the storage's direct path to its prepared statements.
@@ -149,7 +151,7 @@ export const makeSqliteClient = (
       try {
         statement = prepare(sql)
       } catch (cause) {
-        return Effect.fail(new SqlError({ cause, message: "Failed to prepare statement" }))
+        return Either.left(new SqlError({ cause, message: "Failed to prepare statement" }))
       }
       try {
         const safeIntegers = Context.get(context, SqlClient.SafeIntegers)
@@ -157,9 +159,9 @@ export const makeSqliteClient = (
           statement.handle.safeIntegers(safeIntegers)
           statement.safeIntegers = safeIntegers
         }
-        return Effect.succeed(use(statement.handle))
+        return Either.right(use(statement.handle))
       } catch (cause) {
-        return Effect.fail(new SqlError({ cause, message: "Failed to execute statement" }))
+        return Either.left(new SqlError({ cause, message: "Failed to execute statement" }))
       }
     }
     const runCached = runWith(cached)
@@ -239,7 +241,7 @@ const sqlitePreparedStatements = (
     statement.returnsRows ? statement.all(params) : statement.run(params)
   return preparedStatementsOnDriver(
     client,
-    (context, text, params) => runNow(context, text, rawOf(params)),
+    { send: (context, text, params, done) => done(runNow(context, text, rawOf(params))), synchronous: true },
     () => db.inTransaction()
   )
 }

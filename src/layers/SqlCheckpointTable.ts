@@ -12,6 +12,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import * as Runtime from "effect/Runtime"
@@ -307,18 +308,6 @@ export const makeCheckpointTable = <
     return values
   }
   type InsertError = SqlError | StorageConnectionError
-  const insertPlainRow = sql.onDialectOrElse({
-    mysql: () => (row: Record<string, unknown>, deadline?: Deadline<InsertError>) =>
-      Effect.map(
-        prepared.raw(plainInsert(1), plainValues([row]), deadline),
-        (header) => String((header as { readonly insertId: number | string }).insertId)
-      ),
-    orElse: () => (row: Record<string, unknown>, deadline?: Deadline<InsertError>) =>
-      Effect.map(
-        prepared.rows(plainInsert(1), plainValues([row]), deadline),
-        (rows) => String((rows[0] as { readonly id: number | string | bigint }).id)
-      )
-  })
 
   // --- Coalesced inserts ---------------------------------------------------------------------------------------
   //
@@ -339,14 +328,36 @@ export const makeCheckpointTable = <
   //   manual promises that only for simple inserts, so this is not relied on: the rows are then written one by
   //   one. The mode is read once, when the first batch forms. affectedRows must equal the number of rows.
   //   test/Batching.test.ts stores concurrent batches and checks that every id retrieves its caller's checkpoint.
-  const ascendingIds = (rows: ReadonlyArray<{ readonly id: number | string | bigint }>, count: number) => {
-    if (rows.length !== count) {
-      return Effect.dieMessage(`a ${count}-row INSERT returned ${rows.length} ids`)
+  //
+  // What the driver reported for a plain INSERT of `count` rows, as their ids in the order of the rows; a string
+  // when it is not what such an INSERT reports (a defect). MySQL's header needs the id step when `count` > 1.
+  const idsOfPlainInsert = sql.onDialectOrElse({
+    mysql: () => (result: unknown, count: number, step: number): ReadonlyArray<string> | string => {
+      const header = result as { readonly insertId: number | string; readonly affectedRows: number }
+      if (Number(header.affectedRows) !== count) return `a ${count}-row INSERT reported ${header.affectedRows} rows`
+      if (count === 1) return [String(header.insertId)]
+      const first = BigInt(header.insertId)
+      return Array.from({ length: count }, (_, index) => String(first + BigInt(index * step)))
+    },
+    orElse: () => (result: unknown, count: number, _step: number): ReadonlyArray<string> | string => {
+      const rows = Array.isArray(result) ? (result as ReadonlyArray<{ readonly id: number | string | bigint }>) : []
+      if (rows.length !== count) return `a ${count}-row INSERT returned ${rows.length} ids`
+      if (count === 1) return [String(rows[0]!.id)]
+      const ids = rows.map((row) => BigInt(row.id))
+      ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      return ids.map(String)
     }
-    const ids = rows.map((row) => BigInt(row.id))
-    ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-    return Effect.succeed(ids.map(String))
-  }
+  })
+  const idsOrDie = (ids: ReadonlyArray<string> | string) =>
+    typeof ids === "string" ? Effect.dieMessage(ids) : Effect.succeed(ids)
+  // What idsOfPlainInsert reads: MySQL's result header; the RETURNING rows elsewhere (through the client too, whose
+  // `raw` is the driver's own result object on PostgreSQL).
+  const runPlainInsert = sql.onDialectOrElse({ mysql: () => prepared.raw, orElse: () => prepared.rows })
+  const insertPlainRow = (row: Record<string, unknown>, deadline?: Deadline<InsertError>) =>
+    Effect.flatMap(
+      runPlainInsert(plainInsert(1), plainValues([row]), deadline),
+      (result) => Effect.map(idsOrDie(idsOfPlainInsert(result, 1, 1)), (ids) => ids[0]!)
+    )
   // undefined until read; null when the ids of a multi-row INSERT cannot be known (then rows go one by one). The
   // table must be InnoDB: the lock modes are InnoDB's, and only a transactional engine rolls back a multi-row INSERT
   // that fails half-way (MyISAM keeps the rows written before the failure, which the row-by-row retry would repeat).
@@ -370,26 +381,33 @@ export const makeCheckpointTable = <
           }
         ))
     )
-  const insertManyReturningIds = sql.onDialectOrElse({
-    mysql: () => (rows: ReadonlyArray<Record<string, unknown>>, deadline: Deadline<InsertError> | undefined) =>
-      Effect.flatMap(readMysqlIdStep(deadline), (step) =>
-        step === null ? Effect.succeed(undefined) : Effect.flatMap(
-          prepared.raw(plainInsert(rows.length), plainValues(rows), deadline),
-          (result) => {
-            const header = result as { readonly insertId: number | string; readonly affectedRows: number }
-            if (Number(header.affectedRows) !== rows.length) {
-              return Effect.dieMessage(`a ${rows.length}-row INSERT reported ${header.affectedRows} rows`)
-            }
-            const first = BigInt(header.insertId)
-            return Effect.succeed(rows.map((_, index) => String(first + BigInt(index * step))))
-          }
-        )),
-    orElse: () => (rows: ReadonlyArray<Record<string, unknown>>, deadline: Deadline<InsertError> | undefined) =>
-      Effect.flatMap(
-        prepared.rows(plainInsert(rows.length), plainValues(rows), deadline),
-        (returned) => ascendingIds(returned as ReadonlyArray<{ readonly id: number | string | bigint }>, rows.length)
-      )
+  // The id step of a multi-row INSERT: MySQL's, read once (null: the rows go one by one); 1 elsewhere (unused).
+  const idStep = sql.onDialectOrElse({
+    mysql: () => readMysqlIdStep,
+    orElse: () => (_deadline: Deadline<InsertError> | undefined) => Effect.succeed(1)
   })
+  const insertManyReturningIds = (rows: ReadonlyArray<Record<string, unknown>>, deadline: Deadline<InsertError> | undefined) =>
+    Effect.flatMap(idStep(deadline), (step) =>
+      step === null ? Effect.succeed(undefined) : Effect.flatMap(
+        runPlainInsert(plainInsert(rows.length), plainValues(rows), deadline),
+        (result) => idsOrDie(idsOfPlainInsert(result, rows.length, step))
+      ))
+  // The same INSERT straight on the driver, outside any fiber, when the step is known (see InsertBatcher.insertNow).
+  const knownIdStep = (count: number): number | undefined =>
+    dialect !== "mysql" || count === 1 ? 1 : typeof mysqlIdStep === "number" ? mysqlIdStep : undefined
+  const insertNow = (
+    rows: ReadonlyArray<Record<string, unknown>>,
+    deadline: Deadline<InsertError> | undefined,
+    done: (outcome: Exit.Exit<ReadonlyArray<string>, InsertError>) => void
+  ): boolean => {
+    const step = knownIdStep(rows.length)
+    if (step === undefined) return false
+    return prepared.sendNow(plainInsert(rows.length), plainValues(rows), deadline, (outcome) => {
+      if (Either.isLeft(outcome)) return done(Exit.fail(outcome.left))
+      const ids = idsOfPlainInsert(outcome.right, rows.length, step)
+      done(typeof ids === "string" ? Exit.die(new Error(ids)) : Exit.succeed(ids))
+    })
+  }
   // Limits per statement: SQLite builds before 3.32 allow 999 bound parameters (8 per row here), PostgreSQL 65 535;
   // MariaDB refuses packets over max_allowed_packet (16 MiB by default). SQLite has one connection: one statement
   // at a time. The servers: two, so that one batch forms while the other is in flight.
@@ -406,9 +424,11 @@ export const makeCheckpointTable = <
     }
     return deadline
   }
+  const statementDeadline = deadlineOf(table.name === "AgentCheckpoints" ? "storeAgentCheckpoint" : "storeAppCheckpoint")
   const batchInsert = makeInsertBatcher<Record<string, unknown>, InsertError>({
     insertOne: insertPlainRow,
     insertMany: insertManyReturningIds,
+    insertNow: (rows, done) => insertNow(rows, statementDeadline, done),
     sizeOf: (row) => (row.sizeBytes as number) + 256,
     maxRows: dialect === "sqlite" ? 100 : 1000,
     maxBytes: 4 * 1024 * 1024,
@@ -417,7 +437,7 @@ export const makeCheckpointTable = <
     retryRowByRow: (error) =>
       error._tag === "SqlError" && !classifyDriverError(dialect, error.cause ?? error).isConnectionFailure,
     runtime: execution.runtime,
-    statementDeadline: deadlineOf(table.name === "AgentCheckpoints" ? "storeAgentCheckpoint" : "storeAppCheckpoint")
+    statementDeadline
   })
   // A store inside the caller's own transaction (sql.withTransaction around our calls) must use that transaction's
   // connection: it is not batched.
