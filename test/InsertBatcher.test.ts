@@ -4,7 +4,7 @@
  * ids on each real database; these prove the shapes of the statements, which the timing of a real database hides.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Runtime } from "effect"
+import { Effect, Exit, Fiber, Runtime } from "effect"
 import { makeInsertBatcher } from "../src/internal/InsertBatcher.js"
 
 /** A batcher over rows that are their own names; each id is `id-<row>`. `statements` lists the rows of each. */
@@ -39,6 +39,43 @@ const storeTogether = (batcher: (row: string) => Effect.Effect<string>, rows: Re
   Effect.sync(() => rows.map((row) => Effect.runFork(batcher(row), { immediate: true })))
 
 const rowsNamed = (prefix: string, count: number) => Array.from({ length: count }, (_, index) => `${prefix}${index}`)
+
+/**
+ * A batcher whose statements go straight to a stand-in driver (`insertNow`), which answers a few milliseconds later;
+ * `refuse` names rows it refuses (the whole statement fails when it holds one), `busy` makes it decline to send.
+ * `direct` records the statements sent that way, `viaFiber` those written through insertOne / insertMany.
+ */
+const directBatcher = (options: { readonly refuse?: ReadonlySet<string>; readonly busy?: () => boolean } = {}) => {
+  const direct: Array<ReadonlyArray<string>> = []
+  const viaFiber: Array<ReadonlyArray<string>> = []
+  const refused = (rows: ReadonlyArray<string>) => rows.some((row) => options.refuse?.has(row) === true)
+  const batcher = makeInsertBatcher<string, "refused">({
+    insertNow: (rows, done) => {
+      if (options.busy?.() === true) return false
+      direct.push(rows)
+      setTimeout(() => done(refused(rows) ? Exit.fail("refused") : Exit.succeed(rows.map((row) => `id-${row}`))), 5)
+      return true
+    },
+    insertOne: (row) => {
+      viaFiber.push([row])
+      return Effect.delay(refused([row]) ? Effect.fail("refused" as const) : Effect.succeed(`id-${row}`), "5 millis")
+    },
+    insertMany: (rows) => {
+      viaFiber.push(rows)
+      return Effect.delay(
+        refused(rows) ? Effect.fail("refused" as const) : Effect.succeed(rows.map((row) => `id-${row}`)),
+        "5 millis"
+      )
+    },
+    retryRowByRow: () => true,
+    sizeOf: () => 100,
+    maxRows: 1000,
+    maxBytes: 1024 * 1024,
+    maxInFlight: 2,
+    runtime: Runtime.defaultRuntime
+  })
+  return { batcher, direct, viaFiber }
+}
 
 describe("InsertBatcher", () => {
   it.effect("a lone caller's row goes at once, alone, in a statement of its own", () =>
@@ -87,4 +124,40 @@ describe("InsertBatcher", () => {
       yield* Effect.forEach(fibers, Fiber.join)
       expect(statements.map((statement) => statement.length)).toEqual([64])
     }))
+
+  describe("straight on the driver (insertNow)", () => {
+    it.effect("statements go to the driver directly, shared as on the fiber path, each caller with its own id", () =>
+      Effect.gen(function*() {
+        const { batcher, direct, viaFiber } = directBatcher()
+        expect(yield* batcher("only")).toBe("id-only")
+        const rows = rowsNamed("r", 64)
+        const ids = yield* Effect.forEach(yield* storeTogether(batcher, rows), Fiber.join)
+        expect(ids).toEqual(rows.map((row) => `id-${row}`))
+        expect(direct.map((statement) => statement.length)).toEqual([1, 32, 32])
+        expect(viaFiber).toEqual([])
+      }))
+
+    it.effect("a refused multi-row statement is retried row by row: only the refused row's caller fails", () =>
+      Effect.gen(function*() {
+        const { batcher, direct, viaFiber } = directBatcher({ refuse: new Set(["r3"]) })
+        const rows = rowsNamed("r", 8)
+        const exits = yield* Effect.forEach(yield* storeTogether(batcher, rows), Fiber.await)
+        expect(direct).toEqual([rows.slice(0, 4), rows.slice(4)])
+        // The failed statement wrote nothing; its rows go one by one, the other statement's rows are not repeated.
+        expect(viaFiber).toEqual(rows.slice(0, 4).map((row) => [row]))
+        expect(exits.map((exit) => Exit.isSuccess(exit) ? exit.value : "failed")).toEqual(
+          rows.map((row) => row === "r3" ? "failed" : `id-${row}`)
+        )
+      }))
+
+    it.effect("when the driver cannot take a statement now, it goes through insertOne / insertMany", () =>
+      Effect.gen(function*() {
+        const { batcher, direct, viaFiber } = directBatcher({ busy: () => true })
+        const rows = rowsNamed("r", 4)
+        const ids = yield* Effect.forEach(yield* storeTogether(batcher, rows), Fiber.join)
+        expect(ids).toEqual(rows.map((row) => `id-${row}`))
+        expect(direct).toEqual([])
+        expect(viaFiber).toEqual([rows.slice(0, 2), rows.slice(2)])
+      }))
+  })
 })
