@@ -35,7 +35,7 @@ const recordingBatcher = (options: { readonly maxRows?: number; readonly maxInFl
 }
 
 /** One caller per row, all storing in the same turn, each started at once (as the fibers a finished statement resumes). */
-const storeTogether = (batcher: (row: string) => Effect.Effect<string>, rows: ReadonlyArray<string>) =>
+const storeTogether = <E>(batcher: (row: string) => Effect.Effect<string, E>, rows: ReadonlyArray<string>) =>
   Effect.sync(() => rows.map((row) => Effect.runFork(batcher(row), { immediate: true })))
 
 const rowsNamed = (prefix: string, count: number) => Array.from({ length: count }, (_, index) => `${prefix}${index}`)

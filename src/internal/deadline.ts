@@ -38,6 +38,32 @@ export interface Deadline<E> {
 }
 
 /**
+ * Hands `done` the answer of `call`, or `timedOut()` if the deadline passes first; the later of the two is dropped.
+ * The race itself, for callers with no fiber (the insert batcher) and for `callbackWithin`.
+ *
+ * @internal
+ */
+export const raceDeadline = <T>(
+  deadline: Deadline<unknown> | undefined,
+  timedOut: () => T,
+  call: (answer: (outcome: T) => void) => void,
+  done: (outcome: T) => void
+): void => {
+  if (deadline === undefined) return call(done)
+  let settled = false
+  const timer = setTimeout(() => {
+    settled = true
+    done(timedOut())
+  }, deadline.millis)
+  call((outcome) => {
+    if (settled) return
+    settled = true
+    clearTimeout(timer)
+    done(outcome)
+  })
+}
+
+/**
  * A driver call with a callback, bounded by `deadline` without a fiber of its own: the timer and the callback race
  * inside one `Effect.async`, and whichever comes first resumes the caller. At the deadline the driver's call goes
  * on (a statement sent cannot be taken back: its connection is the watchdog's business); its outcome is dropped.
@@ -55,21 +81,9 @@ export const callbackWithin = <A, E, E2>(
   deadline: Deadline<E2> | undefined,
   call: (done: (outcome: Effect.Effect<A, E>) => void) => void
 ): Effect.Effect<A, E | E2> =>
-  deadline === undefined
-    ? Effect.async<A, E>((resume) => call(resume))
-    : Effect.async<A, E | E2>((resume) => {
-      let settled = false
-      const timer = setTimeout(() => {
-        settled = true
-        resume(Effect.fail(deadline.onTimeout()))
-      }, deadline.millis)
-      call((outcome) => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        resume(outcome)
-      })
-    })
+  Effect.async<A, E | E2>((resume) =>
+    raceDeadline<Effect.Effect<A, E | E2>>(deadline, () => Effect.fail(deadline!.onTimeout()), call, resume)
+  )
 
 /**
  * `withDeadline` when there is a deadline.

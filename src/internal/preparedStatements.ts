@@ -17,7 +17,7 @@ import { SqlError } from "@effect/sql/SqlError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { callbackWithin, type Deadline, within } from "./deadline.js"
+import { callbackWithin, type Deadline, raceDeadline, within } from "./deadline.js"
 
 /**
  * Whether the fiber runs inside a transaction of an @effect/sql client: its statements must then go through the
@@ -88,29 +88,6 @@ export type DriverSend = (
   done: (outcome: Either.Either<unknown, SqlError>) => void
 ) => void
 
-/** `send` bounded by the deadline: a timer races the answer, and the later of the two is dropped. */
-const sendWithin = <E>(
-  send: DriverSend,
-  context: Context.Context<never>,
-  text: string,
-  params: ReadonlyArray<unknown>,
-  deadline: Deadline<E> | undefined,
-  done: (outcome: Either.Either<unknown, SqlError | E>) => void
-): void => {
-  if (deadline === undefined) return send(context, text, params, done)
-  let settled = false
-  const timer = setTimeout(() => {
-    settled = true
-    done(Either.left(deadline.onTimeout()))
-  }, deadline.millis)
-  send(context, text, params, (outcome) => {
-    if (settled) return
-    settled = true
-    clearTimeout(timer)
-    done(outcome)
-  })
-}
-
 /**
  * Statements run by the driver itself when that is safe, else through the client. Not safe: inside a transaction of
  * the client (the statement belongs to the transaction's connection, which the client hands out), or when
@@ -161,10 +138,22 @@ export const preparedStatementsOnDriver = (
           ? within(deadline)(sql.unsafe(text, params).raw)
           : run(fiber.currentContext, text, params, deadline)
       ),
-    sendNow: (text, params, deadline, done) => {
+    sendNow: <E>(
+      text: string,
+      params: ReadonlyArray<unknown>,
+      deadline: Deadline<E> | undefined,
+      done: (outcome: Either.Either<unknown, SqlError | E>) => void
+    ) => {
       if (driverBusy()) return false
       if (driver.synchronous) send(Context.empty(), text, params, done)
-      else sendWithin(send, Context.empty(), text, params, deadline, done)
+      else {
+        raceDeadline<Either.Either<unknown, SqlError | E>>(
+          deadline,
+          () => Either.left(deadline!.onTimeout()),
+          (answer) => send(Context.empty(), text, params, answer),
+          done
+        )
+      }
       return true
     }
   }
