@@ -26,7 +26,7 @@ export {
 } from "./layers/SqlCheckpointStorage.js"
 export { layerSqliteBun } from "./layers/SqliteBun.js"
 export { layerSqliteNode, type SqliteStorageOptions } from "./layers/SqliteNode.js"
-export { DEFAULT_BUSY_TIMEOUT, type SqliteSessionOptions, type SqliteSynchronous } from "./layers/SqliteSession.js"
+export { DEFAULT_BUSY_TIMEOUT, type SqliteSessionOptions, SqliteSynchronous } from "./layers/SqliteSession.js"
 export type { StorageLayerError } from "./internal/clientLayer.js"
 
 export { CheckpointStoragePromise, type CursorPage, type PlainTableStatistics } from "./facade/CheckpointStoragePromise.js"

@@ -143,6 +143,11 @@ export const makeInsertBatcher = <Row, E>(options: InsertBatcherOptions<Row, E>)
   const deadline = options.statementDeadline
   const writeOneByOne = (rows: ReadonlyArray<Row>): Effect.Effect<ReadonlyArray<Exit.Exit<string, E>>> =>
     Effect.forEach(rows, (row) => Effect.exit(options.insertOne(row, deadline)))
+  /** Whether the rows of a multi-row INSERT that failed with `cause` (writing nothing) go again one by one. */
+  const retriedRowByRow = (cause: Cause.Cause<E>): boolean => {
+    const error = Cause.failureOption(cause)
+    return Option.isSome(error) && options.retryRowByRow(error.value)
+  }
   const writeRows = (rows: ReadonlyArray<Row>): Effect.Effect<ReadonlyArray<Exit.Exit<string, E>>> => {
     if (rows.length === 1) return Effect.map(Effect.exit(options.insertOne(rows[0]!, deadline)), (exit) => [exit])
     const oneByOne = writeOneByOne(rows)
@@ -150,10 +155,7 @@ export const makeInsertBatcher = <Row, E>(options: InsertBatcherOptions<Row, E>)
       if (Exit.isSuccess(exit)) {
         return exit.value === undefined ? oneByOne : Effect.succeed(exit.value.map((id) => Exit.succeed(id)))
       }
-      const error = Cause.failureOption(exit.cause)
-      return Option.isSome(error) && options.retryRowByRow(error.value)
-        ? oneByOne
-        : Effect.succeed(rows.map(() => Exit.failCause(exit.cause)))
+      return retriedRowByRow(exit.cause) ? oneByOne : Effect.succeed(rows.map(() => Exit.failCause(exit.cause)))
     })
   }
 
@@ -186,10 +188,7 @@ export const makeInsertBatcher = <Row, E>(options: InsertBatcherOptions<Row, E>)
       // its rows one by one when that is safe.
       const sent = options.insertNow?.(rows, (exit) => {
         if (Exit.isSuccess(exit)) return finish(batch, (index) => Exit.succeed(exit.value[index]!))
-        const error = Cause.failureOption(exit.cause)
-        if (rows.length > 1 && Option.isSome(error) && options.retryRowByRow(error.value)) {
-          return writeInFiber(batch, writeOneByOne(rows))
-        }
+        if (rows.length > 1 && retriedRowByRow(exit.cause)) return writeInFiber(batch, writeOneByOne(rows))
         finish(batch, () => Exit.failCause(exit.cause))
       }) ?? false
       if (!sent) writeInFiber(batch, writeRows(rows))

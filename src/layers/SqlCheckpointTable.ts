@@ -382,9 +382,14 @@ export const makeCheckpointTable = <
         ))
     )
   // The id step of a multi-row INSERT: MySQL's, read once (null: the rows go one by one); 1 elsewhere (unused).
+  // `knownIdStep` is the step without reading the server: undefined while MySQL's is not known (or cannot be).
   const idStep = sql.onDialectOrElse({
     mysql: () => readMysqlIdStep,
     orElse: () => (_deadline: Deadline<InsertError> | undefined) => Effect.succeed(1)
+  })
+  const knownIdStep = sql.onDialectOrElse({
+    mysql: () => (count: number): number | undefined => count === 1 ? 1 : mysqlIdStep ?? undefined,
+    orElse: () => (_count: number): number | undefined => 1
   })
   const insertManyReturningIds = (rows: ReadonlyArray<Record<string, unknown>>, deadline: Deadline<InsertError> | undefined) =>
     Effect.flatMap(idStep(deadline), (step) =>
@@ -393,8 +398,6 @@ export const makeCheckpointTable = <
         (result) => idsOrDie(idsOfPlainInsert(result, rows.length, step))
       ))
   // The same INSERT straight on the driver, outside any fiber, when the step is known (see InsertBatcher.insertNow).
-  const knownIdStep = (count: number): number | undefined =>
-    dialect !== "mysql" || count === 1 ? 1 : typeof mysqlIdStep === "number" ? mysqlIdStep : undefined
   const insertNow = (
     rows: ReadonlyArray<Record<string, unknown>>,
     deadline: Deadline<InsertError> | undefined,

@@ -23,7 +23,7 @@ import {
 import { SqliteStorageConfig } from "../schema/StorageConfig.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
 import { type SqlCheckpointStorageOptions, splitStorageOptions } from "./SqlCheckpointStorage.js"
-import { layerSqliteSession, type SqliteSessionOptions } from "./SqliteSession.js"
+import { layerSqliteSession, type SqliteSessionOptions, SqliteSynchronous } from "./SqliteSession.js"
 
 /**
  * The drizzle-storage SQLite config (`{ type: "sqlite", databasePath }`, `type` optional here), plus the client
@@ -55,7 +55,7 @@ const validate = decodeInputEither(
     ...SqliteStorageConfig.fields,
     type: Schema.optionalWith(Schema.Literal("sqlite"), { exact: true }),
     disableWAL: Schema.optional(Schema.Boolean),
-    synchronous: Schema.optional(Schema.Literal("normal", "full", "extra"))
+    synchronous: Schema.optional(SqliteSynchronous)
   }).pipe(Schema.filter((options) =>
     options.synchronous !== "normal" || options.disableWAL !== true ||
     {

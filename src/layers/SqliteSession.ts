@@ -7,6 +7,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 
 /**
  * How long a statement waits for another process's write lock before failing with SQLITE_BUSY.
@@ -29,7 +30,12 @@ export const DEFAULT_BUSY_TIMEOUT: Duration.DurationInput = Duration.seconds(5)
  *
  * @since 0.1.0
  */
-export type SqliteSynchronous = "normal" | "full" | "extra"
+export const SqliteSynchronous = Schema.Literal("normal", "full", "extra")
+
+/**
+ * @since 0.1.0
+ */
+export type SqliteSynchronous = typeof SqliteSynchronous.Type
 
 /**
  * The options both SQLite layers share.
