@@ -150,6 +150,55 @@ for (const target of runtimeTargets) {
       await storage.stop()
     })
 
+    // Once started, store, retrieve and latest run on the storage's callbacks, not in a fiber per call (a store with
+    // a parent excepted): the values and typed errors must be those of the service's Effects.
+    it("answers store, retrieve and latest with plain values, nulls and typed errors; bad input writes nothing", async () => {
+      const storage = storageFor(database.db.config)
+      await storage.start()
+      const sessionId = "hot"
+      const count = async () => (await storage.statistics()).agentCheckpoints.count
+      const id = await storage.storeAgentCheckpoint({ ...checkpoint(), sessionId, createdAt: 30_000 })
+      expect(await storage.retrieveAgentCheckpoint(id)).toMatchObject({ id, sessionId, state: { messages: ["Hello"], count: 1 } })
+      expect(await storage.retrieveAgentCheckpoint("abc")).toBeNull()
+      expect((await storage.retrieveLatestAgentCheckpoint({ sessionId }))?.id).toBe(id)
+      expect(await storage.retrieveLatestAgentCheckpoint({ sessionId: `${sessionId}-none` })).toBeNull()
+
+      const before = await count()
+      await expect(storage.storeAgentCheckpoint({ ...checkpoint(), sessionId, createdAt: 1.5 })).rejects.toMatchObject({
+        _tag: "CheckpointValidationError",
+        issues: [{ path: "createdAt" }]
+      })
+      await expect(storage.retrieveLatestAgentCheckpoint({ sessionId: 7 as unknown as string })).rejects.toMatchObject({
+        _tag: "CheckpointValidationError",
+        issues: [{ path: "sessionId" }]
+      })
+      // A store with a parent runs in a transaction: the Effect's path, with its own errors.
+      await expect(storage.storeAgentCheckpoint({ ...checkpoint(), sessionId, parentId: "999999" })).rejects.toMatchObject({
+        _tag: "CheckpointNotFoundError",
+        role: "parent"
+      })
+      expect(await count()).toBe(before)
+      const child = await storage.storeAgentCheckpoint({ ...checkpoint(), sessionId, parentId: id, createdAt: 30_001 })
+      expect((await storage.retrieveLatestAgentCheckpoint({ sessionId }))).toMatchObject({ id: child, parentId: id })
+
+      const appId = await storage.storeAppCheckpoint({
+        sessionId,
+        hostname: "h",
+        projectDirectory: "/",
+        state: { open: ["a.ts"] },
+        createdAt: 30_000
+      })
+      await Effect.runPromise(database.db.withSql((sql) =>
+        sql`UPDATE ${sql("AppCheckpoints")} SET ${sql("state")} = ${"{\"open\": ["} WHERE ${sql("id")} = ${Number(appId)}`
+      ))
+      await expect(storage.retrieveAppCheckpoint(appId)).rejects.toMatchObject({ _tag: "StateDecodeError", id: appId })
+      await expect(storage.retrieveLatestAppCheckpoint({ sessionId })).rejects.toMatchObject({
+        _tag: "StateDecodeError",
+        id: appId
+      })
+      await storage.stop()
+    })
+
     it("lists and retrieves the latest checkpoint as plain arrays and objects", async () => {
       const storage = storageFor(database.db.config)
       const appId = await storage.storeAppCheckpoint({

@@ -160,4 +160,37 @@ describe("InsertBatcher", () => {
         expect(viaFiber).toEqual([rows.slice(0, 2), rows.slice(2)])
       }))
   })
+
+  describe("callers with no fiber (submit, the Promise facade)", () => {
+    const submitted = <E>(batcher: ReturnType<typeof directBatcher>["batcher"], row: string, deadline?: {
+      readonly millis: number
+      readonly onTimeout: () => E
+    }) => new Promise<Exit.Exit<string, unknown>>((resolve) => batcher.submit(row, deadline, resolve))
+
+    it.effect("share statements with the fibers' rows, and each gets its own id", () =>
+      Effect.gen(function*() {
+        const { batcher, direct } = directBatcher()
+        const fibers = yield* storeTogether(batcher, ["f0", "f1"])
+        const plain = ["p0", "p1"].map((row) => submitted(batcher, row))
+        expect(yield* Effect.forEach(fibers, Fiber.join)).toEqual(["id-f0", "id-f1"])
+        expect(yield* Effect.promise(() => Promise.all(plain))).toEqual([Exit.succeed("id-p0"), Exit.succeed("id-p1")])
+        expect(direct).toEqual([["f0", "f1"], ["p0", "p1"]])
+      }))
+
+    it.effect("a row still waiting when its deadline passes fails with the deadline's error and is not written", () =>
+      Effect.gen(function*() {
+        const { batcher, direct } = directBatcher()
+        // Two statements in flight take both places: the third row waits behind them, longer than its 1 ms.
+        const first = yield* storeTogether(batcher, ["a"])
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 0)))
+        first.push(...yield* storeTogether(batcher, ["b"]))
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 0)))
+        const late = submitted(batcher, "late", { millis: 1, onTimeout: () => "too late" })
+        expect(yield* Effect.promise(() => late)).toEqual(Exit.fail("too late"))
+        yield* Effect.forEach(first, Fiber.join)
+        // Real time (it.effect's clock is a TestClock): long enough for a third statement, had the row been sent.
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))
+        expect(direct).toEqual([["a"], ["b"]])
+      }))
+  })
 })

@@ -5,7 +5,7 @@
  */
 import { describe, expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Option, Tracer } from "effect"
-import { CheckpointStorage, type NamedAgentCheckpoint } from "../src/index.js"
+import { CheckpointStorage, CheckpointStoragePromise, type NamedAgentCheckpoint } from "../src/index.js"
 import { runtimeTargets } from "./support/provision.js"
 import { TestDatabase } from "./support/TestDatabase.js"
 
@@ -29,6 +29,16 @@ const recordingTracer = (names: Array<string>) =>
       context: base.context
     }))
 
+// A Promise facade over any storage layer: what a user writes to trace the facade's calls.
+class FacadeOf extends CheckpointStoragePromise {
+  readonly name = "FacadeOf"
+  readonly description = "a Promise facade over a given layer"
+  readonly displayName = "FacadeOf"
+  constructor(storage: Layer.Layer<CheckpointStorage>) {
+    super(storage)
+  }
+}
+
 for (const target of runtimeTargets) {
   describe(`Observability on ${target.name}`, () => {
     layer(target.freshDatabase, { timeout: 60_000 })("operation spans", (it) => {
@@ -46,6 +56,25 @@ for (const target of runtimeTargets) {
           expect(names).toContain("CheckpointStorage.retrieveAgentCheckpoint")
           expect(names).toContain("CheckpointStorage.retrieveLatestAgentCheckpoint")
         }).pipe(Effect.scoped))
+
+      it.effect("through a Promise facade whose layer collects spans, store, retrieve and latest are spans too", () =>
+        Effect.gen(function*() {
+          const db = yield* TestDatabase
+          const names: Array<string> = []
+          const tracer = yield* recordingTracer(names)
+          const facade = new FacadeOf(Layer.provide(db.storage(), Layer.setTracer(tracer)))
+          yield* Effect.promise(async () => {
+            await facade.start()
+            // The facade's runtime is known once start() has settled; every call below runs on it.
+            const id = await facade.storeAgentCheckpoint(checkpoint("facade"))
+            expect((await facade.retrieveAgentCheckpoint(id))?.name).toBe("facade")
+            expect((await facade.retrieveLatestAgentCheckpoint({ sessionId: "session-1" }))?.id).toBeDefined()
+            await facade.stop()
+          })
+          expect(names).toContain("CheckpointStorage.storeAgentCheckpoint")
+          expect(names).toContain("CheckpointStorage.retrieveAgentCheckpoint")
+          expect(names).toContain("CheckpointStorage.retrieveLatestAgentCheckpoint")
+        }))
 
       it.effect("the hot statements answer the same on every pooled connection, many times over", () =>
         Effect.gen(function*() {

@@ -9,6 +9,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
+import { identity } from "effect/Function"
 import type * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
@@ -16,6 +17,8 @@ import * as Runtime from "effect/Runtime"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { StorageLayerError } from "../internal/clientLayer.js"
+import { type DirectCalls, directCallsOf, type HotInput, type HotOperation, type HotSuccess } from "../internal/directCalls.js"
+import { collectsSpans } from "../internal/operationSpan.js"
 import type {
   AgentCheckpointListItem,
   NamedAgentCheckpoint,
@@ -101,6 +104,9 @@ interface StartedRuntime {
   readonly managed: ManagedRuntime.ManagedRuntime<CheckpointStorage, StorageLayerError>
   readonly runtime: Runtime.Runtime<CheckpointStorage>
   readonly storage: CheckpointStorageService
+  /** The storage's hot operations as callbacks; undefined when it has none, or when its spans are collected (the
+   * callbacks make none). */
+  readonly direct: DirectCalls | undefined
 }
 
 // A rejection is the typed error itself (an Error with `_tag` and its fields), never a FiberFailure wrapper.
@@ -152,11 +158,30 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
     )
   }
 
+  // The hot operations (store, retrieve, latest) once started: the storage's callbacks (internal/directCalls.ts), no
+  // fiber per call. The operation's Effect when the storage has none or must run it as an Effect (a store with a
+  // parent), and before the start.
+  #runDirect<K extends HotOperation, B>(name: K, input: HotInput<K>, toResult: (value: HotSuccess<K>) => B): Promise<B> {
+    const started = this.#started
+    const calls = started !== undefined && started.managed === this.#runtime ? started.direct : undefined
+    // The six operations share these shapes; TypeScript cannot follow `name` from the union to one of them.
+    const operation = (storage: CheckpointStorageService) =>
+      Effect.map((storage[name] as (input: HotInput<K>) => Effect.Effect<HotSuccess<K>, unknown>)(input), toResult)
+    if (calls === undefined) return this.#run(operation)
+    const call = calls[name] as (input: HotInput<K>, done: (outcome: Exit.Exit<HotSuccess<K>, unknown>) => void) => boolean
+    return new Promise((resolve, reject) => {
+      const sent = call(input, (exit) => Exit.isSuccess(exit) ? resolve(toResult(exit.value)) : reject(rejection(exit.cause)))
+      if (!sent) resolve(this.#run(operation))
+    })
+  }
+
   #remember(managed: ManagedRuntime.ManagedRuntime<CheckpointStorage, StorageLayerError>): void {
     if (this.#started?.managed === managed) return
     managed.runtime().then((runtime) => {
       if (this.#runtime === managed) {
-        this.#started = { managed, runtime, storage: Context.get(runtime.context, CheckpointStorage) }
+        const storage = Context.get(runtime.context, CheckpointStorage)
+        const traced = Runtime.runSync(runtime)(Effect.withFiberRuntime((fiber) => Effect.succeed(collectsSpans(fiber))))
+        this.#started = { managed, runtime, storage, direct: traced ? undefined : directCallsOf(storage) }
       }
     }, () => {})
   }
@@ -233,12 +258,12 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
   }
 
   storeAgentCheckpoint(checkpoint: NamedAgentCheckpoint): Promise<string> {
-    return this.#run((storage) => storage.storeAgentCheckpoint(checkpoint))
+    return this.#runDirect("storeAgentCheckpoint", checkpoint, identity)
   }
 
   /** The checkpoint, or null when there is none with this id (also for ids such as "abc"). */
   retrieveAgentCheckpoint(id: string): Promise<StoredAgentCheckpoint | null> {
-    return this.#run((storage) => Effect.map(storage.retrieveAgentCheckpoint(id), Option.getOrNull))
+    return this.#runDirect("retrieveAgentCheckpoint", id, Option.getOrNull)
   }
 
   /**
@@ -258,11 +283,11 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
   }
 
   storeAppCheckpoint(checkpoint: AppSessionCheckpoint): Promise<string> {
-    return this.#run((storage) => storage.storeAppCheckpoint(checkpoint))
+    return this.#runDirect("storeAppCheckpoint", checkpoint, identity)
   }
 
   retrieveAppCheckpoint(id: string): Promise<StoredAppCheckpoint | null> {
-    return this.#run((storage) => Effect.map(storage.retrieveAppCheckpoint(id), Option.getOrNull))
+    return this.#runDirect("retrieveAppCheckpoint", id, Option.getOrNull)
   }
 
   /** Without options: every app checkpoint, newest first. With options: a `PaginatedResult`. */
@@ -280,7 +305,7 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
 
   /** The newest app checkpoint, of those matching the filter if one is given, or null. */
   retrieveLatestAppCheckpoint(filter?: AppCheckpointFilter): Promise<StoredAppCheckpoint | null> {
-    return this.#run((storage) => Effect.map(storage.retrieveLatestAppCheckpoint(filter), Option.getOrNull))
+    return this.#runDirect("retrieveLatestAppCheckpoint", filter, Option.getOrNull)
   }
 
   // --- Beyond Token Ring's interfaces: the same operations as the Effect service ---------------------------------
@@ -317,7 +342,7 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
 
   /** The newest agent checkpoint matching the filter (`{ sessionId }`, `{ agentId }`, …), or null. */
   retrieveLatestAgentCheckpoint(filter?: AgentCheckpointFilter): Promise<StoredAgentCheckpoint | null> {
-    return this.#run((storage) => Effect.map(storage.retrieveLatestAgentCheckpoint(filter), Option.getOrNull))
+    return this.#runDirect("retrieveLatestAgentCheckpoint", filter, Option.getOrNull)
   }
 
   /** Deletes one agent checkpoint; resolves to the number of rows removed (0 or 1). */

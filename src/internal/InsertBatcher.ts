@@ -90,16 +90,22 @@ export interface InsertBatcherOptions<Row, E> {
  *
  * @internal
  */
-export type InsertBatcher<Row, E> = <E2 = never>(
-  row: Row,
-  deadline?: Deadline<E2> | undefined
-) => Effect.Effect<string, E | E2>
+export interface InsertBatcher<Row, E> {
+  <E2 = never>(row: Row, deadline?: Deadline<E2> | undefined): Effect.Effect<string, E | E2>
+  /** The same for a caller with no fiber (the Promise facade): `done` gets the row's id or failure, once. It cannot
+   * be taken back: the row waits until it is written or its deadline passes. */
+  readonly submit: <E2 = never>(
+    row: Row,
+    deadline: Deadline<E2> | undefined,
+    done: (outcome: Exit.Exit<string, E | E2>) => void
+  ) => void
+}
 
 interface Waiting<Row, E> {
   readonly row: Row
   readonly size: number
   /** Resumes the caller; called once at most (see `settle`). */
-  readonly resume: (outcome: Effect.Effect<string, E>) => void
+  readonly resume: (outcome: Exit.Exit<string, E>) => void
   settled: boolean
   timer: ReturnType<typeof setTimeout> | undefined
 }
@@ -114,7 +120,7 @@ export const makeInsertBatcher = <Row, E>(options: InsertBatcherOptions<Row, E>)
   let inFlight = 0
   const runCallback = Runtime.runCallback(options.runtime)
 
-  const settle = (waiting: Waiting<Row, E>, outcome: Effect.Effect<string, E>): void => {
+  const settle = (waiting: Waiting<Row, E>, outcome: Exit.Exit<string, E>): void => {
     if (waiting.settled) return
     waiting.settled = true
     if (waiting.timer !== undefined) clearTimeout(waiting.timer)
@@ -209,21 +215,33 @@ export const makeInsertBatcher = <Row, E>(options: InsertBatcherOptions<Row, E>)
     })
   }
 
-  return <E2>(row: Row, deadline?: Deadline<E2>) =>
+  /** Queues a row; returns its place in the queue (to take it out again, see the Effect below). */
+  const enqueue = <E2>(row: Row, deadline: Deadline<E2> | undefined, resume: (outcome: Exit.Exit<string, E | E2>) => void) => {
+    const waiting: Waiting<Row, E> = { row, size: options.sizeOf(row), resume, settled: false, timer: undefined }
+    queue.push(waiting)
+    if (deadline !== undefined) {
+      waiting.timer = setTimeout(() => {
+        leaveQueue(waiting)
+        if (waiting.settled) return
+        waiting.settled = true
+        resume(Exit.fail(deadline.onTimeout()))
+      }, deadline.millis)
+    }
+    schedulePump()
+    return waiting
+  }
+
+  const insert = <E2>(row: Row, deadline?: Deadline<E2>) =>
     Effect.async<string, E | E2>((resume) => {
-      const waiting: Waiting<Row, E> = { row, size: options.sizeOf(row), resume, settled: false, timer: undefined }
-      queue.push(waiting)
-      if (deadline !== undefined) {
-        waiting.timer = setTimeout(() => {
-          leaveQueue(waiting)
-          settle(waiting, Effect.fail(deadline.onTimeout()) as unknown as Effect.Effect<string, E>)
-        }, deadline.millis)
-      }
-      schedulePump()
+      const waiting = enqueue(row, deadline, resume)
       return Effect.sync(() => {
         leaveQueue(waiting)
         waiting.settled = true
         if (waiting.timer !== undefined) clearTimeout(waiting.timer)
       })
     })
+  const submit = <E2>(row: Row, deadline: Deadline<E2> | undefined, done: (outcome: Exit.Exit<string, E | E2>) => void) => {
+    enqueue(row, deadline, done)
+  }
+  return Object.assign(insert, { submit })
 }

@@ -11,6 +11,7 @@
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as Tracer from "effect/Tracer"
 
@@ -20,15 +21,20 @@ let defaultTracer: Tracer.Tracer | undefined
 const spanOptions = { captureStackTrace: false } as const
 
 /**
+ * Whether the fiber's spans are collected: its tracer is not Effect's native one, and tracing is on.
+ *
+ * @internal
+ */
+export const collectsSpans = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean => {
+  defaultTracer ??= Effect.runSync(Effect.tracer)
+  return Context.get(fiber.currentDefaultServices, Tracer.Tracer) !== defaultTracer &&
+    fiber.getFiberRef(FiberRef.currentTracerEnabled)
+}
+
+/**
  * Wraps `effect` in a span named `name` when the fiber's tracer collects spans.
  *
  * @internal
  */
 export const withOperationSpan = (name: string) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.withFiberRuntime((fiber) => {
-    defaultTracer ??= Effect.runSync(Effect.tracer)
-    return Context.get(fiber.currentDefaultServices, Tracer.Tracer) === defaultTracer ||
-        !fiber.getFiberRef(FiberRef.currentTracerEnabled)
-      ? effect
-      : Effect.withSpan(effect, name, spanOptions)
-  })
+  Effect.withFiberRuntime((fiber) => collectsSpans(fiber) ? Effect.withSpan(effect, name, spanOptions) : effect)

@@ -12,6 +12,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { operationTimedOut, withDeadline } from "../internal/deadline.js"
 import { decodeInput } from "../internal/decodeInput.js"
+import { withDirectCalls } from "../internal/directCalls.js"
 import { withOperationSpan } from "../internal/operationSpan.js"
 import { DriverPreparedStatements, preparedStatementsOfClient } from "../internal/preparedStatements.js"
 import { refailSqlDefect } from "../internal/refailSqlError.js"
@@ -205,7 +206,7 @@ export const make = Effect.fnUntraced(function*(
   const streamAppCheckpoints = (options?: AppCheckpointFilter & CheckpointStreamOptions) =>
     boundedStream("streamAppCheckpoints", apps.stream("streamAppCheckpoints", options))
 
-  return CheckpointStorage.of({
+  const service = CheckpointStorage.of({
     storeAgentCheckpoint: (checkpoint) => selfBounded("storeAgentCheckpoint", agents.store("storeAgentCheckpoint", checkpoint)),
     retrieveAgentCheckpoint: (id) => selfBounded("retrieveAgentCheckpoint", agents.retrieve("retrieveAgentCheckpoint", id)),
     listAgentCheckpoints: listAgentCheckpoints as CheckpointStorageService["listAgentCheckpoints"],
@@ -251,6 +252,16 @@ export const make = Effect.fnUntraced(function*(
     listAppLineage: (id) => bounded("listAppLineage", apps.lineage("listAppLineage", id)),
     forkAgentCheckpoint: (id, changes) => bounded("forkAgentCheckpoint", agents.fork("forkAgentCheckpoint", id, changes)),
     forkAppCheckpoint: (id, changes) => bounded("forkAppCheckpoint", apps.fork("forkAppCheckpoint", id, changes))
+  })
+  // The same hot operations for the Promise facade, with no fiber per call (internal/directCalls.ts). Without the
+  // span of selfBounded: the facade uses them only where no tracer records spans.
+  return withDirectCalls(service, {
+    storeAgentCheckpoint: (checkpoint, done) => agents.storeNow("storeAgentCheckpoint", checkpoint, done),
+    retrieveAgentCheckpoint: (id, done) => agents.retrieveNow("retrieveAgentCheckpoint", id, done),
+    retrieveLatestAgentCheckpoint: (filter, done) => agents.latestNow("retrieveLatestAgentCheckpoint", filter, done),
+    storeAppCheckpoint: (checkpoint, done) => apps.storeNow("storeAppCheckpoint", checkpoint, done),
+    retrieveAppCheckpoint: (id, done) => apps.retrieveNow("retrieveAppCheckpoint", id, done),
+    retrieveLatestAppCheckpoint: (filter, done) => apps.latestNow("retrieveLatestAppCheckpoint", filter, done)
   })
 })
 
