@@ -5,7 +5,7 @@
  */
 import { describe, expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Option, Tracer } from "effect"
-import { CheckpointStorage, CheckpointStoragePromise, type NamedAgentCheckpoint } from "../src/index.js"
+import { CheckpointStorage, CheckpointStoragePromise, type NamedAgentCheckpoint, type StorageLayerError } from "../src/index.js"
 import { runtimeTargets } from "./support/provision.js"
 import { TestDatabase } from "./support/TestDatabase.js"
 
@@ -34,7 +34,7 @@ class FacadeOf extends CheckpointStoragePromise {
   readonly name = "FacadeOf"
   readonly description = "a Promise facade over a given layer"
   readonly displayName = "FacadeOf"
-  constructor(storage: Layer.Layer<CheckpointStorage>) {
+  constructor(storage: Layer.Layer<CheckpointStorage, StorageLayerError>) {
     super(storage)
   }
 }
