@@ -4,7 +4,7 @@
  * derived from LAST_INSERT_ID() and consecutive allocation), and a row the database refuses fails only its caller.
  */
 import { describe, expect, layer } from "@effect/vitest"
-import { Context, Effect, Either, Fiber, Layer, Option } from "effect"
+import { Context, Deferred, Effect, Either, Fiber, Layer, Option } from "effect"
 import { CheckpointStorage, type NamedAgentCheckpoint } from "../src/index.js"
 import { runtimeTargets } from "./support/provision.js"
 import { TestDatabase } from "./support/TestDatabase.js"
@@ -149,6 +149,51 @@ for (const target of runtimeTargets) {
           const id = yield* storage.storeAgentCheckpoint(checkpoint(12, 1))
           expect(Option.isSome(yield* storage.retrieveAgentCheckpoint(id))).toBe(true)
         }).pipe(Effect.scoped))
+
+      // On a server a row can be seen waiting: both statements in flight are held by a lock another connection takes
+      // (SQLite answers within the call: a row waits only until the current microtask ends).
+      if (target.dialect !== "sqlite") {
+        it.effect("a caller interrupted while its row waits behind the statements in flight writes nothing", () =>
+          Effect.gen(function*() {
+            const db = yield* TestDatabase
+            const storage = Context.get(yield* Layer.build(db.storage()), CheckpointStorage)
+            const locked = yield* Deferred.make<void>()
+            const unlock = yield* Deferred.make<void>()
+            // PostgreSQL: a lock on the table that INSERTs wait for. MariaDB: FOR UPDATE over the whole index, which
+            // locks the gap after the last row, where every new row goes.
+            const holdInserts = db.withSql((sql) =>
+              sql.withTransaction(Effect.gen(function*() {
+                yield* sql.onDialectOrElse({
+                  pg: () => sql`LOCK TABLE ${sql("AgentCheckpoints")} IN SHARE ROW EXCLUSIVE MODE`,
+                  orElse: () => sql`SELECT ${sql("id")} FROM ${sql("AgentCheckpoints")} FOR UPDATE`
+                })
+                yield* Deferred.succeed(locked, undefined)
+                yield* Deferred.await(unlock)
+              }))
+            )
+            const before = (yield* storage.listAgentCheckpoints()).length
+            const holder = yield* Effect.fork(holdInserts)
+            yield* Deferred.await(locked)
+            // Real time (it.effect's clock is a TestClock): long enough for a statement to reach the server.
+            const pause = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 150)))
+            const inFlight = [
+              yield* Effect.fork(storage.storeAgentCheckpoint(checkpoint(13, 1))),
+              yield* Effect.fork(storage.storeAgentCheckpoint(checkpoint(13, 2)))
+            ]
+            yield* pause
+            const waiting = yield* Effect.fork(storage.storeAgentCheckpoint(checkpoint(13, 3)))
+            yield* pause
+            expect(Option.isNone(yield* Fiber.poll(waiting))).toBe(true)
+            yield* Fiber.interrupt(waiting)
+            yield* Deferred.succeed(unlock, undefined)
+            yield* Fiber.join(holder)
+            yield* Effect.forEach(inFlight, Fiber.join)
+            const names = (yield* storage.listAgentCheckpoints()).map((item) => item.name)
+            expect(names.length - before).toBe(2)
+            expect(names).not.toContain("wave-13-caller-3")
+            expect(names).toContain("wave-13-caller-1")
+          }).pipe(Effect.scoped))
+      }
     })
   })
 }

@@ -17,7 +17,7 @@ import * as Runtime from "effect/Runtime"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { StorageLayerError } from "../internal/clientLayer.js"
-import { type DirectCalls, directCallsOf, type HotInput, type HotOperation, type HotSuccess } from "../internal/directCalls.js"
+import { type DirectCalls, directCallsOf, type HotInput, type HotOperation, type HotSuccess, type Withdraw } from "../internal/directCalls.js"
 import { collectsSpans } from "../internal/operationSpan.js"
 import type {
   AgentCheckpointListItem,
@@ -168,10 +168,11 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
     const operation = (storage: CheckpointStorageService) =>
       Effect.map((storage[name] as (input: HotInput<K>) => Effect.Effect<HotSuccess<K>, unknown>)(input), toResult)
     if (calls === undefined) return this.#run(operation)
-    const call = calls[name] as (input: HotInput<K>, done: (outcome: Exit.Exit<HotSuccess<K>, unknown>) => void) => boolean
+    const call = calls[name] as (input: HotInput<K>, done: (outcome: Exit.Exit<HotSuccess<K>, unknown>) => void) => Withdraw | false
     return new Promise((resolve, reject) => {
+      // A Promise cannot be taken back: what the call returns to withdraw it is not kept.
       const sent = call(input, (exit) => Exit.isSuccess(exit) ? resolve(toResult(exit.value)) : reject(rejection(exit.cause)))
-      if (!sent) resolve(this.#run(operation))
+      if (sent === false) resolve(this.#run(operation))
     })
   }
 

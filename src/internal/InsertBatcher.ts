@@ -4,7 +4,8 @@
  *
  * Design (no timer of its own, no polling, so a lone caller pays nothing but one statement):
  *
- * - A caller hands its row to the batcher and waits (`Effect.async`: no fiber of its own, no Deferred). Whenever
+ * - A caller hands its row to the batcher and waits: a callback (`submit`, what the storage's hot path and the
+ *   Promise facade use) or an Effect (`Effect.async`: no fiber of its own, no Deferred). Whenever
  *   fewer than `maxInFlight` statements are running and rows are waiting, the batcher shares the oldest waiting rows
  *   among the free places (up to `maxRows` rows and `maxBytes` bytes a statement) and writes each share in one
  *   statement: straight on the driver's callback when it can (`insertNow`), else in a fiber of the storage's runtime.
@@ -92,13 +93,13 @@ export interface InsertBatcherOptions<Row, E> {
  */
 export interface InsertBatcher<Row, E> {
   <E2 = never>(row: Row, deadline?: Deadline<E2> | undefined): Effect.Effect<string, E | E2>
-  /** The same for a caller with no fiber (the Promise facade): `done` gets the row's id or failure, once. It cannot
-   * be taken back: the row waits until it is written or its deadline passes. */
+  /** The same as a callback: `done` gets the row's id or failure, once. Returns what takes the row back while it
+   * waits (`done` is then not called); once its statement is sent, that does nothing and the outcome is dropped. */
   readonly submit: <E2 = never>(
     row: Row,
     deadline: Deadline<E2> | undefined,
     done: (outcome: Exit.Exit<string, E | E2>) => void
-  ) => void
+  ) => () => void
 }
 
 interface Waiting<Row, E> {
@@ -215,33 +216,25 @@ export const makeInsertBatcher = <Row, E>(options: InsertBatcherOptions<Row, E>)
     })
   }
 
-  /** Queues a row; returns its place in the queue (to take it out again, see the Effect below). */
-  const enqueue = <E2>(row: Row, deadline: Deadline<E2> | undefined, resume: (outcome: Exit.Exit<string, E | E2>) => void) => {
-    const waiting: Waiting<Row, E> = { row, size: options.sizeOf(row), resume, settled: false, timer: undefined }
+  const submit = <E2>(row: Row, deadline: Deadline<E2> | undefined, done: (outcome: Exit.Exit<string, E | E2>) => void) => {
+    const waiting: Waiting<Row, E> = { row, size: options.sizeOf(row), resume: done, settled: false, timer: undefined }
     queue.push(waiting)
     if (deadline !== undefined) {
       waiting.timer = setTimeout(() => {
         leaveQueue(waiting)
         if (waiting.settled) return
         waiting.settled = true
-        resume(Exit.fail(deadline.onTimeout()))
+        done(Exit.fail(deadline.onTimeout()))
       }, deadline.millis)
     }
     schedulePump()
-    return waiting
+    return () => {
+      leaveQueue(waiting)
+      waiting.settled = true
+      if (waiting.timer !== undefined) clearTimeout(waiting.timer)
+    }
   }
-
   const insert = <E2>(row: Row, deadline?: Deadline<E2>) =>
-    Effect.async<string, E | E2>((resume) => {
-      const waiting = enqueue(row, deadline, resume)
-      return Effect.sync(() => {
-        leaveQueue(waiting)
-        waiting.settled = true
-        if (waiting.timer !== undefined) clearTimeout(waiting.timer)
-      })
-    })
-  const submit = <E2>(row: Row, deadline: Deadline<E2> | undefined, done: (outcome: Exit.Exit<string, E | E2>) => void) => {
-    enqueue(row, deadline, done)
-  }
+    Effect.async<string, E | E2>((resume) => Effect.sync(submit(row, deadline, resume)))
   return Object.assign(insert, { submit })
 }

@@ -35,9 +35,24 @@ type Outcome<K extends HotOperation> = ReturnType<CheckpointStorageService[K]> e
   : never
 
 /**
+ * Takes back a call that has not reached the database yet (a store still waiting in the insert batcher): its `done`
+ * is then not called. Once the statement is sent it does nothing, and the outcome is dropped.
+ *
+ * @internal
+ */
+export type Withdraw = () => void
+
+/**
+ * What a call that cannot be taken back returns (a read: sent at once).
+ *
+ * @internal
+ */
+export const cannotWithdraw: Withdraw = () => {}
+
+/**
  * Each operation with the service method's input, success and errors. `done` gets the outcome once (during the call
- * on SQLite); the call returns false, having done nothing and without calling `done`, when the operation must run as
- * the service's Effect (a store with a parent or retention, a connection held by a transaction).
+ * on SQLite reads). The call returns false, having done nothing and without calling `done`, when the operation must
+ * run as the service's Effect (a store with a parent or retention, a connection held by a transaction).
  *
  * @internal
  */
@@ -45,7 +60,7 @@ export type DirectCalls = {
   readonly [K in HotOperation]: (
     input: HotInput<K>,
     done: (outcome: Outcome<K>) => void
-  ) => boolean
+  ) => Withdraw | false
 }
 
 const registered = new WeakMap<CheckpointStorageService, DirectCalls>()

@@ -22,6 +22,7 @@ import * as Stream from "effect/Stream"
 import { parseCheckpointId } from "../internal/checkpointId.js"
 import { decodeCursor, encodeCursor } from "../internal/cursor.js"
 import { decodeInput, decodeInputEither } from "../internal/decodeInput.js"
+import { cannotWithdraw, type Withdraw } from "../internal/directCalls.js"
 import { classifyDriverError } from "../internal/driverError.js"
 import { encodeState } from "../internal/encodeState.js"
 import { makeInsertBatcher } from "../internal/InsertBatcher.js"
@@ -566,17 +567,16 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
         CheckpointValidationError | StateEncodeError | StateTooLargeError | StorageConnectionError | StorageQueryError
       >
     ) => void
-  ): boolean => {
+  ): Withdraw | false => {
     if (hasRetention) return false
     const ready = prepareRow(input)
     if (Either.isLeft(ready)) {
       done(Exit.fail(ready.left))
-      return true
+      return cannotWithdraw
     }
     if (ready.right.checkpoint.parentId !== undefined) return false
-    batchInsert.submit(ready.right.row, deadlineOf(operation), (outcome) =>
+    return batchInsert.submit(ready.right.row, deadlineOf(operation), (outcome) =>
       done(Exit.mapError(outcome, (error) => (error._tag === "SqlError" ? failed(operation)(error) : error))))
-    return true
   }
 
   // The statements of the hot paths are compiled once (the identifiers quoted, the placeholders of the dialect) and
@@ -659,7 +659,7 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
     text: string,
     params: ReadonlyArray<unknown>,
     done: (outcome: Exit.Exit<Option.Option<Stored>, ReadError>) => void
-  ): boolean =>
+  ): Withdraw | false =>
     prepared.sendNow(text, params, deadlineOf(operation), (outcome) => {
       if (Either.isLeft(outcome)) {
         const error = outcome.left
@@ -667,16 +667,16 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
       }
       const read = firstStored(operation)(Array.isArray(outcome.right) ? outcome.right : [])
       done(Either.isRight(read) ? Exit.succeed(read.right) : Exit.fail(read.left))
-    })
+    }) && cannotWithdraw
   const retrieveNow = (
     operation: string,
     id: string,
     done: (outcome: Exit.Exit<Option.Option<Stored>, ReadError>) => void
-  ): boolean => {
+  ): Withdraw | false => {
     const rowId = parseCheckpointId(id)
     if (Option.isNone(rowId)) {
       done(Exit.succeed(Option.none()))
-      return true
+      return cannotWithdraw
     }
     return readNow(operation, retrieveById, [rowId.value], done)
   }
@@ -684,11 +684,11 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
     operation: string,
     filter: Filter | undefined,
     done: (outcome: Exit.Exit<Option.Option<Stored>, ReadError | CheckpointValidationError>) => void
-  ): boolean => {
+  ): Withdraw | false => {
     const valid = filter === undefined ? Either.right({} as FilterFields) : validateFilter(filter)
     if (Either.isLeft(valid)) {
       done(Exit.fail(valid.left))
-      return true
+      return cannotWithdraw
     }
     const [text, params] = latestStatement(valid.right)
     return readNow(operation, text, params, done)
