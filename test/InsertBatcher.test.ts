@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Runtime } from "effect"
-import { makeInsertBatcher } from "../src/internal/InsertBatcher.js"
+import { type InsertBatcher, makeInsertBatcher } from "../src/internal/InsertBatcher.js"
 
 /** A batcher over rows that are their own names; each id is `id-<row>`. `statements` lists the rows of each. */
 const recordingBatcher = (options: { readonly maxRows?: number; readonly maxInFlight?: number } = {}) => {
@@ -162,9 +162,9 @@ describe("InsertBatcher", () => {
   })
 
   describe("callers with no fiber (submit, the Promise facade)", () => {
-    const submitted = <E>(batcher: ReturnType<typeof directBatcher>["batcher"], row: string, deadline?: {
+    const submitted = <E, E2>(batcher: InsertBatcher<string, E>, row: string, deadline?: {
       readonly millis: number
-      readonly onTimeout: () => E
+      readonly onTimeout: () => E2
     }) => new Promise<Exit.Exit<string, unknown>>((resolve) => batcher.submit(row, deadline, resolve))
 
     it.effect("share statements with the fibers' rows, and each gets its own id", () =>
@@ -179,18 +179,37 @@ describe("InsertBatcher", () => {
 
     it.effect("a row still waiting when its deadline passes fails with the deadline's error and is not written", () =>
       Effect.gen(function*() {
-        const { batcher, direct } = directBatcher()
-        // Two statements in flight take both places: the third row waits behind them, longer than its 1 ms.
-        const first = yield* storeTogether(batcher, ["a"])
-        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 0)))
-        first.push(...yield* storeTogether(batcher, ["b"]))
-        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 0)))
+        // A stand-in driver that answers only when told: both places stay taken for as long as the test wants.
+        const sent: Array<ReadonlyArray<string>> = []
+        const answers: Array<() => void> = []
+        const batcher = makeInsertBatcher<string, never>({
+          insertNow: (rows, done) => {
+            sent.push(rows)
+            answers.push(() => done(Exit.succeed(rows.map((row) => `id-${row}`))))
+            return true
+          },
+          insertOne: () => Effect.dieMessage("the driver took every statement"),
+          insertMany: () => Effect.dieMessage("the driver took every statement"),
+          retryRowByRow: () => false,
+          sizeOf: () => 100,
+          maxRows: 1000,
+          maxBytes: 1024 * 1024,
+          maxInFlight: 2,
+          runtime: Runtime.defaultRuntime
+        })
+        // A turn of the event loop: the batcher sends what waits after the current microtask.
+        const nextTurn = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 0)))
+        const first = [submitted(batcher, "a")]
+        yield* nextTurn
+        first.push(submitted(batcher, "b"))
+        yield* nextTurn
+        expect(sent).toEqual([["a"], ["b"]])
         const late = submitted(batcher, "late", { millis: 1, onTimeout: () => "too late" })
         expect(yield* Effect.promise(() => late)).toEqual(Exit.fail("too late"))
-        yield* Effect.forEach(first, Fiber.join)
-        // Real time (it.effect's clock is a TestClock): long enough for a third statement, had the row been sent.
-        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))
-        expect(direct).toEqual([["a"], ["b"]])
+        for (const answer of answers) answer()
+        expect(yield* Effect.promise(() => Promise.all(first))).toEqual([Exit.succeed("id-a"), Exit.succeed("id-b")])
+        yield* nextTurn
+        expect(sent).toEqual([["a"], ["b"]])
       }))
   })
 })
