@@ -3,7 +3,8 @@
  * Promise facade. Running an operation's Effect from a Promise starts and ends a fiber per call, 12–20 µs of a
  * 90–130 µs read by id on PostgreSQL and 4 µs of a 20 µs one on SQLite (interleaved rounds); these calls run the
  * same checks, statements and decoding (SqlCheckpointTable) from the caller's stack and answer from the driver's
- * callback.
+ * callback. The service's own Effects run them too, inside one step of the caller's fiber, when no span is collected
+ * and no transaction of the caller's holds the connection (SqlCheckpointStorage `direct`).
  *
  * They are not part of the service's interface: a storage built by `make` registers them beside the service, and the
  * facade looks them up; any other implementation of the service (a test double) has none, and the facade runs its

@@ -13,7 +13,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { operationTimedOut, withDeadline } from "../internal/deadline.js"
 import { decodeInput } from "../internal/decodeInput.js"
-import { cannotWithdraw, withDirectCalls, type Withdraw } from "../internal/directCalls.js"
+import { cannotWithdraw, type DirectCalls, withDirectCalls, type Withdraw } from "../internal/directCalls.js"
 import { collectsSpans, withOperationSpan } from "../internal/operationSpan.js"
 import { DriverPreparedStatements, inClientTransaction, preparedStatementsOfClient } from "../internal/preparedStatements.js"
 import { refailSqlDefect } from "../internal/refailSqlError.js"
@@ -245,43 +245,53 @@ export const make = Effect.fnUntraced(function*(
   const streamAppCheckpoints = (options?: AppCheckpointFilter & CheckpointStreamOptions) =>
     boundedStream("streamAppCheckpoints", apps.stream("streamAppCheckpoints", options))
 
+  // The hot operations as callbacks, once: the service's Effects run them (direct), the Promise facade calls them.
+  const calls: DirectCalls = {
+    storeAgentCheckpoint: (checkpoint, done) => agents.storeNow("storeAgentCheckpoint", checkpoint, done),
+    retrieveAgentCheckpoint: (id, done) => agents.retrieveNow("retrieveAgentCheckpoint", id, done),
+    retrieveLatestAgentCheckpoint: (filter, done) => agents.latestNow("retrieveLatestAgentCheckpoint", filter, done),
+    storeAppCheckpoint: (checkpoint, done) => apps.storeNow("storeAppCheckpoint", checkpoint, done),
+    retrieveAppCheckpoint: (id, done) => apps.retrieveNow("retrieveAppCheckpoint", id, done),
+    retrieveLatestAppCheckpoint: (filter, done) => apps.latestNow("retrieveLatestAppCheckpoint", filter, done)
+  }
+
   const service = CheckpointStorage.of({
     storeAgentCheckpoint: (checkpoint) =>
       direct(
         "storeAgentCheckpoint",
-        (done) => agents.storeNow("storeAgentCheckpoint", checkpoint, done),
+        (done) => calls.storeAgentCheckpoint(checkpoint, done),
         () => agents.store("storeAgentCheckpoint", checkpoint)
       ),
     retrieveAgentCheckpoint: (id) =>
       direct(
         "retrieveAgentCheckpoint",
-        (done) => agents.retrieveNow("retrieveAgentCheckpoint", id, done),
+        (done) => calls.retrieveAgentCheckpoint(id, done),
         () => agents.retrieve("retrieveAgentCheckpoint", id)
       ),
     listAgentCheckpoints: listAgentCheckpoints as CheckpointStorageService["listAgentCheckpoints"],
     storeAppCheckpoint: (checkpoint) =>
       direct(
         "storeAppCheckpoint",
-        (done) => apps.storeNow("storeAppCheckpoint", checkpoint, done),
+        (done) => calls.storeAppCheckpoint(checkpoint, done),
         () => apps.store("storeAppCheckpoint", checkpoint)
       ),
     retrieveAppCheckpoint: (id) =>
       direct(
         "retrieveAppCheckpoint",
-        (done) => apps.retrieveNow("retrieveAppCheckpoint", id, done),
+        (done) => calls.retrieveAppCheckpoint(id, done),
         () => apps.retrieve("retrieveAppCheckpoint", id)
       ),
     listAppCheckpoints: listAppCheckpoints as CheckpointStorageService["listAppCheckpoints"],
     retrieveLatestAppCheckpoint: (filter) =>
       direct(
         "retrieveLatestAppCheckpoint",
-        (done) => apps.latestNow("retrieveLatestAppCheckpoint", filter, done),
+        (done) => calls.retrieveLatestAppCheckpoint(filter, done),
         () => apps.latest("retrieveLatestAppCheckpoint", filter)
       ),
     retrieveLatestAgentCheckpoint: (filter) =>
       direct(
         "retrieveLatestAgentCheckpoint",
-        (done) => agents.latestNow("retrieveLatestAgentCheckpoint", filter, done),
+        (done) => calls.retrieveLatestAgentCheckpoint(filter, done),
         () => agents.latest("retrieveLatestAgentCheckpoint", filter)
       ),
     streamAgentCheckpoints: ((options) =>
@@ -320,16 +330,8 @@ export const make = Effect.fnUntraced(function*(
     forkAgentCheckpoint: (id, changes) => bounded("forkAgentCheckpoint", agents.fork("forkAgentCheckpoint", id, changes)),
     forkAppCheckpoint: (id, changes) => bounded("forkAppCheckpoint", apps.fork("forkAppCheckpoint", id, changes))
   })
-  // The same hot operations for the Promise facade, with no fiber per call (internal/directCalls.ts). Without the
-  // span of selfBounded: the facade uses them only where no tracer records spans.
-  return withDirectCalls(service, {
-    storeAgentCheckpoint: (checkpoint, done) => agents.storeNow("storeAgentCheckpoint", checkpoint, done),
-    retrieveAgentCheckpoint: (id, done) => agents.retrieveNow("retrieveAgentCheckpoint", id, done),
-    retrieveLatestAgentCheckpoint: (filter, done) => agents.latestNow("retrieveLatestAgentCheckpoint", filter, done),
-    storeAppCheckpoint: (checkpoint, done) => apps.storeNow("storeAppCheckpoint", checkpoint, done),
-    retrieveAppCheckpoint: (id, done) => apps.retrieveNow("retrieveAppCheckpoint", id, done),
-    retrieveLatestAppCheckpoint: (filter, done) => apps.latestNow("retrieveLatestAppCheckpoint", filter, done)
-  })
+  // The facade uses them only where no tracer records spans: they make none.
+  return withDirectCalls(service, calls)
 })
 
 /**
