@@ -48,6 +48,9 @@ export interface PreparedStatements {
     params: ReadonlyArray<unknown>,
     deadline?: Deadline<E> | undefined
   ) => Effect.Effect<unknown, SqlError | E>
+  /** Whether `raw` reports a SQLite INSERT without RETURNING as `{ changes, lastInsertRowid }` (the SQLite layers'
+   * own client does, through the client too; @effect/sql-sqlite-bun's gives its rows, none). */
+  readonly reportsInsertRowid: boolean
   /**
    * Sends a statement to the driver outside any fiber, when this storage owns its driver and no transaction of the
    * client holds the connection: `done` then gets what `raw` would give (once, within the deadline if there is one),
@@ -71,6 +74,7 @@ export interface PreparedStatements {
 export const preparedStatementsOfClient = (sql: SqlClient.SqlClient): PreparedStatements => ({
   rows: (text, params, deadline) => within(deadline)(sql.unsafe(text, params)),
   raw: (text, params, deadline) => within(deadline)(sql.unsafe(text, params).raw),
+  reportsInsertRowid: false,
   sendNow: () => false
 })
 
@@ -98,7 +102,7 @@ export type DriverSend = (
  */
 export const preparedStatementsOnDriver = (
   client: SqlClient.SqlClient,
-  driver: { readonly send: DriverSend; readonly synchronous: boolean },
+  driver: { readonly send: DriverSend; readonly synchronous: boolean; readonly reportsInsertRowid?: boolean },
   driverBusy: () => boolean = () => false
 ): PreparedStatements => {
   const sql = client.withoutTransforms()
@@ -122,6 +126,7 @@ export const preparedStatementsOnDriver = (
     : (context, text, params, deadline) =>
       callbackWithin(deadline, (done) => send(context, text, params, (outcome) => done(outcome)))
   return {
+    reportsInsertRowid: driver.reportsInsertRowid ?? false,
     rows: <E>(text: string, params: ReadonlyArray<unknown>, deadline?: Deadline<E>) =>
       Effect.withFiberRuntime<ReadonlyArray<unknown>, SqlError | E>((fiber) =>
         viaClient(fiber.currentContext)

@@ -241,7 +241,12 @@ const sqlitePreparedStatements = (
     statement.returnsRows ? statement.all(params) : statement.run(params)
   return preparedStatementsOnDriver(
     client,
-    { send: (context, text, params, done) => done(runNow(context, text, rawOf(params))), synchronous: true },
+    {
+      send: (context, text, params, done) => done(runNow(context, text, rawOf(params))),
+      synchronous: true,
+      // `rawOf` here and the client's executeRaw both give run()'s result for a statement without rows.
+      reportsInsertRowid: true
+    },
     () => db.inTransaction()
   )
 }
