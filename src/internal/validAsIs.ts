@@ -69,7 +69,10 @@ const compile = (ast: AST.AST): Check | undefined => {
         if (check === undefined) return undefined
         members.push(check)
       }
-      return (input) => members.some((member) => member(input))
+      return (input) => {
+        for (const member of members) if (member(input)) return true
+        return false
+      }
     }
     case "TypeLiteral": {
       if (ast.indexSignatures.length > 0) return undefined

@@ -195,7 +195,7 @@ export const make = Effect.fnUntraced(function*(
       if (collectsSpans(fiber) || inClientTransaction(fiber.currentContext)) return selfBounded(operation, effect())
       let answer: Exit.Exit<A, E> | undefined
       let resume: ((outcome: Exit.Exit<A, E>) => void) | undefined
-      const withdraw = call((outcome) => (resume === undefined ? (answer = outcome) : resume(outcome)))
+      let withdraw = call((outcome) => (resume === undefined ? (answer = outcome) : resume(outcome)))
       if (withdraw === false) return selfBounded(operation, effect())
       // Registered before the driver's callback can come, unless the fiber yielded in between: then the answer is
       // already here.
@@ -209,9 +209,15 @@ export const make = Effect.fnUntraced(function*(
         // ends it there) takes the row back. Watched from the fiber's end, not with a canceler: Effect wraps an
         // async that returns one in onInterrupt, which cost a lone store on SQLite 0.81 → 0.77 of better-sqlite3's
         // rate and 64 concurrent ones 2.7–2.9× → 2.3× (interleaved rounds).
-        fiber.addObserver(withdraw)
+        fiber.addObserver(withdraw as Withdraw)
         resume = (outcome) => {
-          fiber.removeObserver(withdraw)
+          fiber.removeObserver(withdraw as Withdraw)
+          // Let go of the row once answered. Objects of the async machinery of a finished call (this closure's scope
+          // among them) survive young-generation collections until a full one, and through `withdraw` they held the
+          // stored row (its state's JSON): each young collection then promoted about 4 MB and took 4 ms instead of
+          // 1 (node --trace-gc, a store loop on SQLite: 4.7 µs of collection per store instead of 1.0).
+          withdraw = false
+          resume = undefined
           resumeFiber(outcome)
         }
       })
