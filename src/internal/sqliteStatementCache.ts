@@ -41,18 +41,30 @@ export const makeStatementCache = <S>(options: StatementCacheOptions<S>): (sql: 
       entries.delete(sql)
     }
   }
+  // The statement used last: the same one again (a loop of retrieves, of stores) skips moving it to the end.
+  let lastSql: string | undefined
+  let lastEntry: Entry<S> | undefined
   return (sql) => {
     const now = Date.now()
+    if (sql === lastSql) {
+      lastEntry!.lastUsed = now
+      return lastEntry!.statement
+    }
     const known = entries.get(sql)
     if (known !== undefined) {
+      lastSql = sql
+      lastEntry = known
       known.lastUsed = now
       entries.delete(sql)
       entries.set(sql, known)
       return known.statement
     }
     const statement = prepare(sql)
-    entries.set(sql, { statement, lastUsed: now })
+    const entry = { statement, lastUsed: now }
+    entries.set(sql, entry)
     evictStale(now)
+    lastSql = sql
+    lastEntry = entry
     return statement
   }
 }

@@ -205,13 +205,13 @@ export const makeCheckpointTable = <
       if (Either.isLeft(viaSchema)) return Either.left(unexpectedRow(operation)(viaSchema.left))
       decoded = viaSchema.right as Array<Row>
     }
-    const stored: Array<Stored> = []
+    // The rows are fresh objects (read here, or the decoder's output): each gets its parsed state in place.
     for (const row of decoded) {
       const state = parseState(table.name, row.id, row.state)
       if (Either.isLeft(state)) return Either.left(state.left)
-      stored.push({ ...row, state: state.right })
+      ;(row as { state: unknown }).state = state.right
     }
-    return Either.right(stored)
+    return Either.right(decoded as unknown as Array<Stored>)
   }
   const toListItems = (operation: string) => (rows: ReadonlyArray<unknown>): Either.Either<ReadonlyArray<ListRow>, StorageQueryError> => {
     const read = readRows(rows, false)
