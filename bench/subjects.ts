@@ -159,6 +159,10 @@ const insertValues = (c: BenchCheckpoint): Array<string | number> => {
 const rawPostgres = async (url: string, poolSize: number): Promise<PromiseOps> => {
   const { default: pg } = await import("pg")
   const pool = new pg.Pool({ connectionString: url, max: poolSize })
+  // An idle client's error would otherwise crash the process: pool.end() resolves before its clients' sockets are
+  // closed, and dropping the database at the end of a section (DROP DATABASE … WITH (FORCE)) can terminate them in
+  // between (seen once in CI: "terminating connection due to administrator command" after the startup section).
+  pool.on("error", () => {})
   const q = (identifier: string) => `"${identifier}"`
   const list = LIST.map(q).join(", ")
   const order = `ORDER BY "createdAt" DESC, "id" DESC`
