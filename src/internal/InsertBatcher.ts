@@ -103,10 +103,7 @@ export interface InsertBatcher<Row, E> {
 }
 
 interface Waiting<Row, E> {
-  /** The row, until a statement takes it: then undefined, so that whoever still holds the caller's withdraw function
-   * (Effect's async machinery of a finished call can outlive it by several young-generation collections) does not
-   * keep the row, its state's JSON, alive (see SqlCheckpointStorage's `direct`). */
-  row: Row | undefined
+  readonly row: Row
   readonly size: number
   /** Resumes the caller; called once at most (see `settle`). */
   readonly resume: (outcome: Exit.Exit<string, E>) => void
@@ -129,11 +126,6 @@ export const makeInsertBatcher = <Row, E>(options: InsertBatcherOptions<Row, E>)
     waiting.settled = true
     if (waiting.timer !== undefined) clearTimeout(waiting.timer)
     waiting.resume(outcome)
-  }
-  const takeRow = (waiting: Waiting<Row, E>): Row => {
-    const row = waiting.row as Row
-    waiting.row = undefined
-    return row
   }
   const leaveQueue = (waiting: Waiting<Row, E>): void => {
     const index = queue.indexOf(waiting)
@@ -196,7 +188,7 @@ export const makeInsertBatcher = <Row, E>(options: InsertBatcherOptions<Row, E>)
     while (inFlight < options.maxInFlight && queue.length > 0) {
       const share = Math.ceil(queue.length / (options.maxInFlight - inFlight))
       const batch = takeBatch(Math.min(share, options.maxRows))
-      const rows = batch.map(takeRow)
+      const rows = batch.map((waiting) => waiting.row)
       inFlight++
       // Straight on the driver when it can (no fiber to start, resume and end per statement: measured 50–90 µs of a
       // lone store's latency on PostgreSQL); a failure of a multi-row INSERT goes to the fiber path, which retries

@@ -3,7 +3,12 @@
  */
 import * as Option from "effect/Option"
 
-const CANONICAL_ID = /^[1-9][0-9]{0,15}$/
+/**
+ * The canonical text of an id, as `String(id)` writes it: a positive integer of up to 16 digits.
+ *
+ * @internal
+ */
+export const CANONICAL_ID = /^[1-9][0-9]{0,15}$/
 
 /**
  * The row number an id names, or None for anything that cannot be an id ("abc", "0", "1 OR 1=1", "01", " 1").

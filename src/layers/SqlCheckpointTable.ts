@@ -291,6 +291,10 @@ export const makeCheckpointTable = <
   const plainPlaceholder = Object.fromEntries(plainColumns.map((column) => [column, 0]))
   // Only the texts of batches up to MAX_CACHED_INSERT_ROWS rows are kept: a text grows with its rows (about 70
   // bytes each), and keeping every size up to the batcher's 1000 would hold tens of MiB of SQL text.
+  // SQLite on the layers' own client: a single-row INSERT goes without RETURNING, and its id is the connection's last
+  // insert rowid, which the driver reports with the statement (run() rather than rows to read: 1.4 µs of a 30 µs
+  // insert with better-sqlite3, interleaved). Other SQLite clients (layerSql) may report no rowid: RETURNING.
+  const singleInsertByRowid = dialect === "sqlite" && prepared.reportsInsertRowid
   const plainInserts = new Map<number, string>()
   const plainInsert = (count: number): string => {
     const known = plainInserts.get(count)
@@ -300,11 +304,7 @@ export const makeCheckpointTable = <
     const returningIds = sql`${insert} RETURNING ${sql("id")}`
     const text = sql.onDialectOrElse({
       mysql: () => insert,
-      // One row, on the SQLite layers' own client: its id is the connection's last insert rowid, which the driver
-      // reports with the statement (run() rather than rows to read: 1.4 µs of a 30 µs insert with better-sqlite3,
-      // interleaved). Other SQLite clients (layerSql) may report no rowid: RETURNING.
-      sqlite: () => count === 1 && prepared.reportsInsertRowid ? insert : returningIds,
-      orElse: () => returningIds
+      orElse: () => count === 1 && singleInsertByRowid ? insert : returningIds
     }).compile()[0]
     if (count <= MAX_CACHED_INSERT_ROWS) plainInserts.set(count, text)
     return text
@@ -358,26 +358,25 @@ export const makeCheckpointTable = <
       const first = BigInt(header.insertId)
       return Array.from({ length: count }, (_, index) => String(first + BigInt(index * step)))
     },
-    // A single row (no RETURNING, see plainInsert): what the driver's run() reports. The rowid of an INTEGER
+    // A single row by rowid (see singleInsertByRowid): what the driver's run() reports. The rowid of an INTEGER
     // PRIMARY KEY table is its id, and the connection's last one is this statement's: the statement runs
     // synchronously on the one connection, and a trigger's own inserts do not change it once the trigger is done.
-    sqlite: () => (result: unknown, count: number, _step: number): ReadonlyArray<string> | string => {
-      if (count > 1 || !prepared.reportsInsertRowid) return idsOfReturning(result, count)
+    orElse: () => (result: unknown, count: number, _step: number): ReadonlyArray<string> | string => {
+      if (count > 1 || !singleInsertByRowid) return idsOfReturning(result, count)
       const header = result as { readonly changes?: number; readonly lastInsertRowid?: number | bigint }
       return header.changes === 1 && header.lastInsertRowid !== undefined
         ? [String(header.lastInsertRowid)]
         : `a 1-row INSERT reported ${header.changes} changes`
-    },
-    orElse: () => (result: unknown, count: number, _step: number) => idsOfReturning(result, count)
+    }
   })
   const idsOrDie = (ids: ReadonlyArray<string> | string) =>
     typeof ids === "string" ? Effect.dieMessage(ids) : Effect.succeed(ids)
-  // What idsOfPlainInsert reads: MySQL's result header; SQLite's run() result for one row, else the RETURNING rows
-  // (its `raw` gives either); the RETURNING rows on PostgreSQL (whose `raw` is the driver's own result object).
+  // What idsOfPlainInsert reads: MySQL's result header; with singleInsertByRowid run()'s result for one row, else
+  // the RETURNING rows (that client's `raw` gives either); the RETURNING rows elsewhere (PostgreSQL's `raw` is the
+  // driver's own result object).
   const runPlainInsert = sql.onDialectOrElse({
     mysql: () => prepared.raw,
-    sqlite: () => prepared.reportsInsertRowid ? prepared.raw : prepared.rows,
-    orElse: () => prepared.rows
+    orElse: () => singleInsertByRowid ? prepared.raw : prepared.rows
   })
   const insertPlainRow = (row: Record<string, unknown>, deadline?: Deadline<InsertError>) =>
     Effect.flatMap(

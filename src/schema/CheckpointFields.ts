@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import { CANONICAL_ID } from "../internal/checkpointId.js"
 
 /**
  * Longest identifier (agentId, sessionId, agentType, name, hostname), in UTF-16 code units.
@@ -120,17 +121,14 @@ export type CheckpointState = typeof CheckpointState.Type
  */
 export const CheckpointId = Schema.String.pipe(Schema.annotations({ identifier: "CheckpointId" }))
 
-// The decimal text of a positive id, as String(id) writes it, up to 16 digits (within Number.MAX_SAFE_INTEGER's).
-const PARENT_ID = /^[1-9][0-9]{0,15}$/
-
 /**
  * The id of the checkpoint a new one continues (its parent), in the canonical form ids have.
  *
  * @since 0.1.0
  */
 export const ParentId = Schema.String.pipe(
-  Schema.filter((s) => PARENT_ID.test(s) || "must be the id of a stored checkpoint", {
-    jsonSchema: { pattern: PARENT_ID.source }
+  Schema.filter((s) => CANONICAL_ID.test(s) || "must be the id of a stored checkpoint", {
+    jsonSchema: { pattern: CANONICAL_ID.source }
   }),
   Schema.annotations({ identifier: "ParentId" })
 )
