@@ -158,9 +158,9 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
     )
   }
 
-  // The hot operations (store, retrieve, latest) once started: the storage's callbacks (internal/directCalls.ts), no
-  // fiber per call. The operation's Effect when the storage has none or must run it as an Effect (a store with a
-  // parent), and before the start.
+  // The hot operations (store, retrieve, latest, a page) once started: the storage's callbacks
+  // (internal/directCalls.ts), no fiber per call. The operation's Effect when the storage has none or must run it as
+  // an Effect (a store with a parent, a page with a total), and before the start.
   #runDirect<K extends HotOperation, B>(name: K, input: HotInput<K>, toResult: (value: HotSuccess<K>) => B): Promise<B> {
     const started = this.#started
     const calls = started !== undefined && started.managed === this.#runtime ? started.direct : undefined
@@ -280,7 +280,7 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
       return this.#run((storage) => Effect.map(storage.listAgentCheckpoints(), (items) => [...items]))
     }
     const { hostname: _, projectDirectory: __, ...query } = options
-    return this.#run((storage) => Effect.map(storage.listAgentCheckpoints({ ...query, includeTotal: true }), toPaginated(options)))
+    return this.#runDirect("listAgentCheckpoints", { ...query, includeTotal: true }, toPaginated(options))
   }
 
   storeAppCheckpoint(checkpoint: AppSessionCheckpoint): Promise<string> {
@@ -301,7 +301,7 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
       return this.#run((storage) => Effect.map(storage.listAppCheckpoints(), (items) => [...items]))
     }
     const { agentId: _, agentType: __, ...query } = options
-    return this.#run((storage) => Effect.map(storage.listAppCheckpoints({ ...query, includeTotal: true }), toPaginated(options)))
+    return this.#runDirect("listAppCheckpoints", { ...query, includeTotal: true }, toPaginated(options))
   }
 
   /** The newest app checkpoint, of those matching the filter if one is given, or null. */
@@ -312,12 +312,12 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
   // --- Beyond Token Ring's interfaces: the same operations as the Effect service ---------------------------------
 
   /** One page with a keyset cursor: pass `nextCursor` back as `cursor` for the next page (null on the last). */
-  async listAgentCheckpointPage(options: AgentCheckpointListOptions): Promise<CursorPage<AgentCheckpointListItem>> {
-    return toCursorPage(await this.#run((storage) => storage.listAgentCheckpoints(options)))
+  listAgentCheckpointPage(options: AgentCheckpointListOptions): Promise<CursorPage<AgentCheckpointListItem>> {
+    return this.#runDirect("listAgentCheckpoints", options, toCursorPage)
   }
 
-  async listAppCheckpointPage(options: AppCheckpointListOptions): Promise<CursorPage<AppSessionListItem>> {
-    return toCursorPage(await this.#run((storage) => storage.listAppCheckpoints(options)))
+  listAppCheckpointPage(options: AppCheckpointListOptions): Promise<CursorPage<AppSessionListItem>> {
+    return this.#runDirect("listAppCheckpoints", options, toCursorPage)
   }
 
   /** Every matching agent checkpoint, read a page at a time (`for await … of`). */

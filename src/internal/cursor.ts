@@ -10,11 +10,16 @@ export interface CursorPosition {
   readonly id: number
 }
 
-// FNV-1a: a short, stable fingerprint of the query, so that a cursor is not used with another filter or order.
+// FNV-1a over the UTF-16 units of the query's JSON: a short, stable fingerprint of the query, so that a cursor is not
+// used with another filter or order. An index loop: the first release iterated characters (`for…of`), which cost
+// about 10 µs of a 50-row page and hashed only the first unit of a character outside the BMP ("🙂" and "🙃" alike).
+// Both give the same fingerprint for text within the BMP, so only a cursor of a filter with such a character, handed
+// out by the first release, is now refused (as belonging to another list).
 const fingerprint = (query: unknown): string => {
+  const text = JSON.stringify(query)
   let hash = 0x811c9dc5
-  for (const char of JSON.stringify(query)) {
-    hash ^= char.charCodeAt(0)
+  for (let index = 0; index < text.length; index++) {
+    hash ^= text.charCodeAt(index)
     hash = Math.imul(hash, 0x01000193) >>> 0
   }
   return hash.toString(36)

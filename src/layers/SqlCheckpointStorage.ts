@@ -178,12 +178,12 @@ export const make = Effect.fnUntraced(function*(
     effect: Effect.Effect<A, E, R>
   ): Effect.Effect<A, E | StorageConnectionError | StorageQueryError, R> =>
     withOperationSpan(`CheckpointStorage.${operation}`)(refailSqlDefect(dialect, operation)(effect))
-  // The hot operations (store, retrieve, latest) through the table's direct calls (internal/directCalls.ts, which the
-  // Promise facade calls too): the same checks, statements and decoding, from the driver's callback, with the
-  // answer at once when the driver gave it during the call (SQLite reads), else one wait for it; no span to make, no
-  // defect to map. Otherwise the operation's Effect, bounded by selfBounded: when spans are collected, inside a
+  // The hot operations (store, retrieve, latest, a page) through the table's direct calls (internal/directCalls.ts,
+  // which the Promise facade calls too): the same checks, statements and decoding, from the driver's callback, with
+  // the answer at once when the driver gave it during the call (SQLite reads), else one wait for it; no span to make,
+  // no defect to map. Otherwise the operation's Effect, bounded by selfBounded: when spans are collected, inside a
   // transaction of the caller's (the statement must use its connection), or when the call cannot run directly (a
-  // store with a parent, a driver that cannot take the statement now). Why: the Effect around each step cost a
+  // store with a parent, a page with a total, a driver that cannot take the statement now). Why: the Effect around each step cost a
   // lone store on SQLite 0.74 → 0.84 of better-sqlite3's rate, 64 concurrent stores 2.4× → 2.9–3.0× (interleaved
   // rounds), and a read by id 0.83 → 0.88.
   const direct = <A, E>(
@@ -243,11 +243,19 @@ export const make = Effect.fnUntraced(function*(
   const listAgentCheckpoints = (options?: AgentCheckpointListOptions) =>
     options === undefined
       ? bounded("listAgentCheckpoints", agents.listAll("listAgentCheckpoints"))
-      : selfBounded("listAgentCheckpoints", agents.listPage("listAgentCheckpoints", options))
+      : direct(
+        "listAgentCheckpoints",
+        (done) => calls.listAgentCheckpoints(options, done),
+        () => agents.listPage("listAgentCheckpoints", options)
+      )
   const listAppCheckpoints = (options?: AppCheckpointListOptions) =>
     options === undefined
       ? bounded("listAppCheckpoints", apps.listAll("listAppCheckpoints"))
-      : selfBounded("listAppCheckpoints", apps.listPage("listAppCheckpoints", options))
+      : direct(
+        "listAppCheckpoints",
+        (done) => calls.listAppCheckpoints(options, done),
+        () => apps.listPage("listAppCheckpoints", options)
+      )
   const streamAgentCheckpoints = (options?: AgentCheckpointFilter & CheckpointStreamOptions) =>
     boundedStream("streamAgentCheckpoints", agents.stream("streamAgentCheckpoints", options))
   const streamAppCheckpoints = (options?: AppCheckpointFilter & CheckpointStreamOptions) =>
@@ -258,9 +266,11 @@ export const make = Effect.fnUntraced(function*(
     storeAgentCheckpoint: (checkpoint, done) => agents.storeNow("storeAgentCheckpoint", checkpoint, done),
     retrieveAgentCheckpoint: (id, done) => agents.retrieveNow("retrieveAgentCheckpoint", id, done),
     retrieveLatestAgentCheckpoint: (filter, done) => agents.latestNow("retrieveLatestAgentCheckpoint", filter, done),
+    listAgentCheckpoints: (options, done) => agents.pageNow("listAgentCheckpoints", options, done),
     storeAppCheckpoint: (checkpoint, done) => apps.storeNow("storeAppCheckpoint", checkpoint, done),
     retrieveAppCheckpoint: (id, done) => apps.retrieveNow("retrieveAppCheckpoint", id, done),
-    retrieveLatestAppCheckpoint: (filter, done) => apps.latestNow("retrieveLatestAppCheckpoint", filter, done)
+    retrieveLatestAppCheckpoint: (filter, done) => apps.latestNow("retrieveLatestAppCheckpoint", filter, done),
+    listAppCheckpoints: (options, done) => apps.pageNow("listAppCheckpoints", options, done)
   }
 
   const service = CheckpointStorage.of({
