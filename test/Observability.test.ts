@@ -76,6 +76,29 @@ for (const target of runtimeTargets) {
           expect(names).toContain("CheckpointStorage.retrieveLatestAgentCheckpoint")
         }))
 
+      it.effect("a page, with and without its total, is a span with a collecting tracer and reads the same as without one", () =>
+        Effect.gen(function*() {
+          const db = yield* TestDatabase
+          const storage = Context.get(yield* Layer.build(db.storage()), CheckpointStorage)
+          for (let n = 0; n < 7; n++) {
+            yield* storage.storeAgentCheckpoint({ ...checkpoint(`page-${n}`), sessionId: "paged", createdAt: 1_763_900_000_000 + n })
+          }
+          const names: Array<string> = []
+          const tracer = yield* recordingTracer(names)
+          for (const options of [{ sessionId: "paged", limit: 3 }, { sessionId: "paged", limit: 3, includeTotal: true }]) {
+            // Untraced: the direct call (the page and its count sent together); traced: the operation's Effect.
+            const first = yield* storage.listAgentCheckpoints(options)
+            expect(first.items.map((item) => item.name)).toEqual(["page-6", "page-5", "page-4"])
+            expect(first.total).toEqual(options.includeTotal === true ? Option.some(7) : Option.none())
+            expect(yield* Effect.withTracer(storage.listAgentCheckpoints(options), tracer)).toEqual(first)
+            const next = { ...options, cursor: Option.getOrThrow(first.nextCursor) }
+            const second = yield* storage.listAgentCheckpoints(next)
+            expect(second.items.map((item) => item.name)).toEqual(["page-3", "page-2", "page-1"])
+            expect(yield* Effect.withTracer(storage.listAgentCheckpoints(next), tracer)).toEqual(second)
+          }
+          expect(names.filter((name) => name === "CheckpointStorage.listAgentCheckpoints")).toHaveLength(4)
+        }).pipe(Effect.scoped))
+
       it.effect("the hot statements answer the same on every pooled connection, many times over", () =>
         Effect.gen(function*() {
           const db = yield* TestDatabase

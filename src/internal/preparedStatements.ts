@@ -63,6 +63,14 @@ export interface PreparedStatements {
     deadline: Deadline<E> | undefined,
     done: (outcome: Either.Either<unknown, SqlError | E>) => void
   ) => boolean
+  /** Two statements sent as `sendNow` sends one, both or neither, at once: on a pool, each on a connection of its own
+   * (SQLite: one after the other). `done` gets both outcomes once both are in. */
+  readonly sendBothNow: <E>(
+    first: readonly [text: string, params: ReadonlyArray<unknown>],
+    second: readonly [text: string, params: ReadonlyArray<unknown>],
+    deadline: Deadline<E> | undefined,
+    done: (first: Either.Either<unknown, SqlError | E>, second: Either.Either<unknown, SqlError | E>) => void
+  ) => boolean
 }
 
 /**
@@ -75,7 +83,8 @@ export const preparedStatementsOfClient = (sql: SqlClient.SqlClient): PreparedSt
   rows: (text, params, deadline) => within(deadline)(sql.unsafe(text, params)),
   raw: (text, params, deadline) => within(deadline)(sql.unsafe(text, params).raw),
   reportsInsertRowid: false,
-  sendNow: () => false
+  sendNow: () => false,
+  sendBothNow: () => false
 })
 
 /**
@@ -125,6 +134,21 @@ export const preparedStatementsOnDriver = (
     }
     : (context, text, params, deadline) =>
       callbackWithin(deadline, (done) => send(context, text, params, (outcome) => done(outcome)))
+  // Outside any fiber: the default integers, and the deadline raced on the driver's callback (none on SQLite).
+  const sendWithin = <E>(
+    text: string,
+    params: ReadonlyArray<unknown>,
+    deadline: Deadline<E> | undefined,
+    done: (outcome: Either.Either<unknown, SqlError | E>) => void
+  ): void => {
+    if (driver.synchronous) return send(Context.empty(), text, params, done)
+    raceDeadline<Either.Either<unknown, SqlError | E>>(
+      deadline,
+      () => Either.left(deadline!.onTimeout()),
+      (answer) => send(Context.empty(), text, params, answer),
+      done
+    )
+  }
   return {
     reportsInsertRowid: driver.reportsInsertRowid ?? false,
     rows: <E>(text: string, params: ReadonlyArray<unknown>, deadline?: Deadline<E>) =>
@@ -150,15 +174,29 @@ export const preparedStatementsOnDriver = (
       done: (outcome: Either.Either<unknown, SqlError | E>) => void
     ) => {
       if (driverBusy()) return false
-      if (driver.synchronous) send(Context.empty(), text, params, done)
-      else {
-        raceDeadline<Either.Either<unknown, SqlError | E>>(
-          deadline,
-          () => Either.left(deadline!.onTimeout()),
-          (answer) => send(Context.empty(), text, params, answer),
-          done
-        )
+      sendWithin(text, params, deadline, done)
+      return true
+    },
+    sendBothNow: <E>(
+      first: readonly [text: string, params: ReadonlyArray<unknown>],
+      second: readonly [text: string, params: ReadonlyArray<unknown>],
+      deadline: Deadline<E> | undefined,
+      done: (first: Either.Either<unknown, SqlError | E>, second: Either.Either<unknown, SqlError | E>) => void
+    ) => {
+      if (driverBusy()) return false
+      let firstOutcome: Either.Either<unknown, SqlError | E> | undefined
+      let secondOutcome: Either.Either<unknown, SqlError | E> | undefined
+      const settle = () => {
+        if (firstOutcome !== undefined && secondOutcome !== undefined) done(firstOutcome, secondOutcome)
       }
+      sendWithin(first[0], first[1], deadline, (outcome) => {
+        firstOutcome = outcome
+        settle()
+      })
+      sendWithin(second[0], second[1], deadline, (outcome) => {
+        secondOutcome = outcome
+        settle()
+      })
       return true
     }
   }

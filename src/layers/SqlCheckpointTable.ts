@@ -704,24 +704,40 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
     const [text, params] = latestStatement(valid.right)
     return readNow(operation, text, params, done)
   }
-  // A page without a total: one statement, as latest (with a total it is two: the Effect).
+  // A page: one statement, as latest; with a total, the count goes at the same time (on a pool, on a connection of
+  // its own: one round trip instead of two).
   const pageNow = (
     operation: string,
     options: ListOptions,
     done: (outcome: Exit.Exit<CheckpointPage<ListRow>, StorageConnectionError | StorageQueryError | CheckpointValidationError>) => void
   ): Withdraw | false => {
     const valid = validateListOptions(options)
-    if (Either.isRight(valid) && valid.right.includeTotal === true) return false
     const plan = Either.flatMap(valid, (page) => planPage(page, false))
     if (Either.isLeft(plan)) {
       done(Exit.fail(plan.left))
       return cannotWithdraw
     }
+    const page = Either.getOrThrow(valid)
     const toItems = toListItems(operation)
-    return prepared.sendNow(plan.right.text, plan.right.params, deadlineOf(operation), (outcome) => {
-      if (Either.isLeft(outcome)) return done(Exit.fail(typedDriverError(operation)(outcome.left)))
-      const page = pageOf(plan.right, Array.isArray(outcome.right) ? outcome.right : [], toItems)
-      done(Either.isRight(page) ? Exit.succeed(page.right) : Exit.fail(page.left))
+    const typed = typedDriverError(operation)
+    const rowsOf = (result: unknown): ReadonlyArray<unknown> => (Array.isArray(result) ? result : [])
+    if (page.includeTotal !== true) {
+      return prepared.sendNow(plan.right.text, plan.right.params, deadlineOf(operation), (outcome) => {
+        if (Either.isLeft(outcome)) return done(Exit.fail(typed(outcome.left)))
+        const read = pageOf(plan.right, rowsOf(outcome.right), toItems)
+        done(Either.isRight(read) ? Exit.succeed(read.right) : Exit.fail(read.left))
+      }) && cannotWithdraw
+    }
+    const statement = [plan.right.text, plan.right.params] as const
+    return prepared.sendBothNow(statement, countStatement(page), deadlineOf(operation), (outcome, counted) => {
+      if (Either.isLeft(outcome)) return done(Exit.fail(typed(outcome.left)))
+      if (Either.isLeft(counted)) return done(Exit.fail(typed(counted.left)))
+      const read = pageOf(plan.right, rowsOf(outcome.right), toItems)
+      done(
+        Either.isRight(read)
+          ? Exit.succeed({ ...read.right, total: Option.some(countOf(rowsOf(counted.right))) })
+          : Exit.fail(read.left)
+      )
     }) && cannotWithdraw
   }
   const storeNow = (
@@ -753,11 +769,12 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
       Effect.flatMap(toListItems(operation))
     )
 
-  const countMatching = (operation: string, clauses: ReadonlyArray<Statement.Fragment>) =>
-    sql<{ readonly n: unknown }>`SELECT COUNT(*) AS n FROM ${tableName} ${where(clauses)}`.pipe(
-      Effect.mapError(failed(operation)),
-      Effect.map((rows) => Number(rows[0]?.n ?? 0))
-    )
+  // How many rows match a page's filter (includeTotal), compiled once per filter shape as latest is.
+  const countStatement = (filter: FilterFields) =>
+    compiledOnce(`count:${filterShape(filter)}`, filterValues(filter), () =>
+      sql`SELECT COUNT(*) AS n FROM ${tableName} ${where(filterClauses(filter))}`)
+  // COUNT(*) as the drivers give it: a number, or the decimal text of a BIGINT (node-postgres).
+  const countOf = (rows: ReadonlyArray<unknown>): number => Number((rows[0] as { readonly n?: unknown } | undefined)?.n ?? 0)
 
   // A page is read in two synchronous halves around its one statement, shared by the page's Effect (readPage) and its
   // direct call (pageNow): the statement of the (validated) options, then the page of the rows it returned. Why not
@@ -832,8 +849,13 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
         Effect.catchTag("SqlError", (error) => Effect.fail(failed(operation)(error))),
         Effect.flatMap((rows) => pageOf(plan, rows, toItems))
       )
-      return page.includeTotal !== true ? read : Effect.flatMap(read, (found) =>
-        Effect.map(countMatching(operation, filterClauses(page)), (total) => ({ ...found, total: Option.some(total) })))
+      if (page.includeTotal !== true) return read
+      const [countText, countParams] = countStatement(page)
+      return Effect.flatMap(read, (found) =>
+        prepared.rows(countText, countParams).pipe(
+          Effect.catchTag("SqlError", (error) => Effect.fail(failed(operation)(error))),
+          Effect.map((rows) => ({ ...found, total: Option.some(countOf(rows)) }))
+        ))
     })
 
   // A page bounds itself: its one statement carries the deadline; with a total (two statements), both together.
