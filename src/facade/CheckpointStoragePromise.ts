@@ -160,7 +160,7 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
 
   // The hot operations (store, retrieve, latest, a page) once started: the storage's callbacks
   // (internal/directCalls.ts), no fiber per call. The operation's Effect when the storage has none or must run it as
-  // an Effect (a store with a parent, a page with a total), and before the start.
+  // an Effect (a store with a parent), and before the start.
   #runDirect<K extends HotOperation, B>(name: K, input: HotInput<K>, toResult: (value: HotSuccess<K>) => B): Promise<B> {
     const started = this.#started
     const calls = started !== undefined && started.managed === this.#runtime ? started.direct : undefined

@@ -18,7 +18,7 @@ import type { CheckpointStorageService } from "../services/CheckpointStorage.js"
 
 /**
  * The operations with a direct call. The lists' is their page form (with options, the overload the input and success
- * types below pick): one statement, unless a total is asked for (then the call returns false).
+ * types below pick): one statement, or two sent at once with a total.
  *
  * @internal
  */
@@ -60,8 +60,7 @@ export const cannotWithdraw: Withdraw = () => {}
 /**
  * Each operation with the service method's input, success and errors. `done` gets the outcome once (during the call
  * on SQLite reads). The call returns false, having done nothing and without calling `done`, when the operation must
- * run as the service's Effect (a store with a parent or retention, a page with a total, a connection held by a
- * transaction).
+ * run as the service's Effect (a store with a parent or retention, a connection held by a transaction).
  *
  * @internal
  */

@@ -183,9 +183,9 @@ export const make = Effect.fnUntraced(function*(
   // the answer at once when the driver gave it during the call (SQLite reads), else one wait for it; no span to make,
   // no defect to map. Otherwise the operation's Effect, bounded by selfBounded: when spans are collected, inside a
   // transaction of the caller's (the statement must use its connection), or when the call cannot run directly (a
-  // store with a parent, a page with a total, a driver that cannot take the statement now). Why: the Effect around each step cost a
-  // lone store on SQLite 0.74 → 0.84 of better-sqlite3's rate, 64 concurrent stores 2.4× → 2.9–3.0× (interleaved
-  // rounds), and a read by id 0.83 → 0.88.
+  // store with a parent, a driver that cannot take the statement now). Why: the Effect around each step cost a lone
+  // store on SQLite 0.74 → 0.84 of better-sqlite3's rate, 64 concurrent stores 2.4× → 2.9–3.0× (interleaved rounds),
+  // and a read by id 0.83 → 0.88; pages, see SqlCheckpointTable `planPage`.
   const direct = <A, E>(
     operation: string,
     call: (done: (outcome: Exit.Exit<A, E>) => void) => Withdraw | false,

@@ -664,7 +664,7 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
   // (what running the Effect from a Promise costs) was 12–20 µs of a 90–130 µs read by id on PostgreSQL, and 4 µs of
   // a 20 µs one on SQLite; the Effect steps around each call, 4.5 µs of a 21 µs SQLite read (interleaved rounds).
   // Each returns false, having done nothing, when the operation needs its Effect: a store with a parent or retention
-  // (a transaction), a page with a total (two statements), or a statement the driver cannot take now (no driver of the storage's own, the SQLite connection
+  // (a transaction), or a statement the driver cannot take now (no driver of the storage's own, the SQLite connection
   // held by a transaction); the caller then runs the Effect. There is no transaction of the caller's to join here,
   // and no defect to map: the driver's errors come as failures.
   type ReadError = StorageConnectionError | StorageQueryError | StateDecodeError
