@@ -114,6 +114,9 @@ const parseState = (table: string, id: string, json: string): Either.Either<Chec
     : Either.left(new StateDecodeError({ table, id, cause: new Error("the JSON is not an object") }))
 }
 
+// What a driver sent on directly gave for a read: its rows (an INSERT's header, never asked for here, is none).
+const rowsOfResult = (result: unknown): ReadonlyArray<unknown> => (Array.isArray(result) ? result : [])
+
 /** The largest multi-row INSERT whose compiled text is kept. */
 const MAX_CACHED_INSERT_ROWS = 128
 
@@ -596,6 +599,16 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
   // run with `sql.unsafe(text, params)`: the same SQL and bound parameters, without building and compiling a
   // template per call.
   const retrieveById = sql`SELECT ${rowColumns} FROM ${tableName} WHERE ${sql("id")} = ${0}`.compile()[0]
+  // The rows of one such statement, its driver error typed as the operation's.
+  const statementRows = (
+    operation: string,
+    text: string,
+    params: ReadonlyArray<unknown>,
+    deadline?: Deadline<StorageConnectionError>
+  ) =>
+    prepared.rows(text, params, deadline).pipe(
+      Effect.catchTag("SqlError", (error) => Effect.fail(failed(operation)(error)))
+    )
   // The checkpoint of a read of one row (retrieve, latest), if there is one.
   const firstStored = (operation: string) => (rows: ReadonlyArray<unknown>) =>
     Either.map(toStored(operation)(rows), (stored) => Option.fromNullable(stored[0]))
@@ -603,10 +616,7 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
     Option.match(parseCheckpointId(id), {
       onNone: () => Effect.succeed(Option.none<Stored>()),
       onSome: (rowId) =>
-        prepared.rows(retrieveById, [rowId], deadlineOf(operation)).pipe(
-          Effect.catchTag("SqlError", (error) => Effect.fail(failed(operation)(error))),
-          Effect.flatMap(firstStored(operation))
-        )
+        Effect.flatMap(statementRows(operation, retrieveById, [rowId], deadlineOf(operation)), firstStored(operation))
     })
 
   // The statements of latest and of a page depend only on the shape of the request (which filter fields are given,
@@ -651,10 +661,7 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
   const latest = (operation: string, filter: Filter | undefined) =>
     Effect.flatMap(filter === undefined ? Either.right({} as FilterFields) : validateFilter(filter), (valid) => {
       const [text, params] = latestStatement(valid)
-      return prepared.rows(text, params, deadlineOf(operation)).pipe(
-        Effect.catchTag("SqlError", (error) => Effect.fail(failed(operation)(error))),
-        Effect.flatMap(firstStored(operation))
-      )
+      return Effect.flatMap(statementRows(operation, text, params, deadlineOf(operation)), firstStored(operation))
     })
 
   // --- The hot operations as callbacks (internal/directCalls.ts: the service and the Promise facade) -------------
@@ -668,15 +675,17 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
   // held by a transaction); the caller then runs the Effect. There is no transaction of the caller's to join here,
   // and no defect to map: the driver's errors come as failures.
   type ReadError = StorageConnectionError | StorageQueryError | StateDecodeError
-  const readNow = (
+  // One read statement sent on the driver, its rows made into the answer by `toAnswer`.
+  const readNow = <A, E>(
     operation: string,
     text: string,
     params: ReadonlyArray<unknown>,
-    done: (outcome: Exit.Exit<Option.Option<Stored>, ReadError>) => void
+    toAnswer: (rows: ReadonlyArray<unknown>) => Either.Either<A, E>,
+    done: (outcome: Exit.Exit<A, NoInfer<E> | StorageConnectionError | StorageQueryError>) => void
   ): Withdraw | false =>
     prepared.sendNow(text, params, deadlineOf(operation), (outcome) => {
       if (Either.isLeft(outcome)) return done(Exit.fail(typedDriverError(operation)(outcome.left)))
-      const read = firstStored(operation)(Array.isArray(outcome.right) ? outcome.right : [])
+      const read = toAnswer(rowsOfResult(outcome.right))
       done(Either.isRight(read) ? Exit.succeed(read.right) : Exit.fail(read.left))
     }) && cannotWithdraw
   const retrieveNow = (
@@ -689,7 +698,7 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
       done(Exit.succeed(Option.none()))
       return cannotWithdraw
     }
-    return readNow(operation, retrieveById, [rowId.value], done)
+    return readNow(operation, retrieveById, [rowId.value], firstStored(operation), done)
   }
   const latestNow = (
     operation: string,
@@ -702,7 +711,7 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
       return cannotWithdraw
     }
     const [text, params] = latestStatement(valid.right)
-    return readNow(operation, text, params, done)
+    return readNow(operation, text, params, firstStored(operation), done)
   }
   // A page: one statement, as latest; with a total, the count goes at the same time (on a pool, on a connection of
   // its own: one round trip instead of two).
@@ -719,23 +728,17 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
     }
     const page = Either.getOrThrow(valid)
     const toItems = toListItems(operation)
+    const toPage = (rows: ReadonlyArray<unknown>) => pageOf(plan.right, rows, toItems)
+    if (page.includeTotal !== true) return readNow(operation, plan.right.text, plan.right.params, toPage, done)
     const typed = typedDriverError(operation)
-    const rowsOf = (result: unknown): ReadonlyArray<unknown> => (Array.isArray(result) ? result : [])
-    if (page.includeTotal !== true) {
-      return prepared.sendNow(plan.right.text, plan.right.params, deadlineOf(operation), (outcome) => {
-        if (Either.isLeft(outcome)) return done(Exit.fail(typed(outcome.left)))
-        const read = pageOf(plan.right, rowsOf(outcome.right), toItems)
-        done(Either.isRight(read) ? Exit.succeed(read.right) : Exit.fail(read.left))
-      }) && cannotWithdraw
-    }
     const statement = [plan.right.text, plan.right.params] as const
     return prepared.sendBothNow(statement, countStatement(page), deadlineOf(operation), (outcome, counted) => {
       if (Either.isLeft(outcome)) return done(Exit.fail(typed(outcome.left)))
       if (Either.isLeft(counted)) return done(Exit.fail(typed(counted.left)))
-      const read = pageOf(plan.right, rowsOf(outcome.right), toItems)
+      const read = toPage(rowsOfResult(outcome.right))
       done(
         Either.isRight(read)
-          ? Exit.succeed({ ...read.right, total: Option.some(countOf(rowsOf(counted.right))) })
+          ? Exit.succeed({ ...read.right, total: Option.some(countOf(rowsOfResult(counted.right))) })
           : Exit.fail(read.left)
       )
     }) && cannotWithdraw
@@ -845,16 +848,16 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
     deadline?: Deadline<StorageConnectionError> | undefined
   ) =>
     Effect.flatMap(planPage(page, withState), (plan) => {
-      const read = prepared.rows(plan.text, plan.params, deadline).pipe(
-        Effect.catchTag("SqlError", (error) => Effect.fail(failed(operation)(error))),
-        Effect.flatMap((rows) => pageOf(plan, rows, toItems))
+      const read = Effect.flatMap(
+        statementRows(operation, plan.text, plan.params, deadline),
+        (rows) => pageOf(plan, rows, toItems)
       )
       if (page.includeTotal !== true) return read
       const [countText, countParams] = countStatement(page)
       return Effect.flatMap(read, (found) =>
-        prepared.rows(countText, countParams).pipe(
-          Effect.catchTag("SqlError", (error) => Effect.fail(failed(operation)(error))),
-          Effect.map((rows) => ({ ...found, total: Option.some(countOf(rows)) }))
+        Effect.map(
+          statementRows(operation, countText, countParams),
+          (rows) => ({ ...found, total: Option.some(countOf(rows)) })
         ))
     })
 
