@@ -168,6 +168,28 @@ describe(`The SQLite client (${isBun ? "bun:sqlite" : "better-sqlite3"})`, () =>
         expect(Option.isNone(yield* storage.retrieveAgentCheckpoint(id))).toBe(true)
       }))
 
+    // Reads of one row (by id, latest) read just that row: the statement must still be done with afterwards, or the
+    // connection would keep its read snapshot and no checkpoint could empty the WAL again.
+    it.scopedLive("a read of one row leaves no read open: another connection's checkpoint then empties the WAL", () =>
+      Effect.gen(function*() {
+        const databasePath = yield* databaseFile
+        const { storage } = yield* buildStorage(databasePath)
+        const first = yield* storage.storeAgentCheckpoint(agentCheckpoint("first"))
+        yield* storage.storeAgentCheckpoint(agentCheckpoint("second"))
+        const open = yield* Effect.promise(driver.load)
+        const other = yield* Effect.acquireRelease(
+          Effect.sync(() => open(databasePath, { readonly: false })),
+          (db) => Effect.sync(() => db.close())
+        )
+        const truncate = () => other.prepare("PRAGMA wal_checkpoint(TRUNCATE)").all([])[0]
+        for (const read of [storage.retrieveAgentCheckpoint(first), storage.retrieveLatestAgentCheckpoint()]) {
+          expect(Option.isSome(yield* read)).toBe(true)
+          // A frame written after the read: a snapshot still held would keep the checkpoint from resetting the WAL.
+          other.prepare(`UPDATE "AgentCheckpoints" SET "name" = "name" WHERE "id" = ?`).run([Number(first)])
+          expect(truncate()).toEqual({ busy: 0, log: 0, checkpointed: 0 })
+        }
+      }))
+
     it.scopedLive("many concurrent stores, retention stores and reads all land, each once", () =>
       Effect.gen(function*() {
         const databasePath = yield* databaseFile

@@ -55,13 +55,15 @@ export interface PreparedStatements {
    * Sends a statement to the driver outside any fiber, when this storage owns its driver and no transaction of the
    * client holds the connection: `done` then gets what `raw` would give (once, within the deadline if there is one),
    * and this returns true. Otherwise it sends nothing and returns false. For code that runs outside the callers'
-   * fibers (the insert batcher): no fiber of its own to start, resume and end per statement.
+   * fibers (the insert batcher): no fiber of its own to start, resume and end per statement. With `firstRowOnly`
+   * (a read of one row: by id, or LIMIT 1), a driver may read just that row: the rows are then that row or none.
    */
   readonly sendNow: <E>(
     text: string,
     params: ReadonlyArray<unknown>,
     deadline: Deadline<E> | undefined,
-    done: (outcome: Either.Either<unknown, SqlError | E>) => void
+    done: (outcome: Either.Either<unknown, SqlError | E>) => void,
+    firstRowOnly?: boolean
   ) => boolean
   /** Two statements sent as `sendNow` sends one, both or neither, at once: on a pool, each on a connection of its own
    * (SQLite: one after the other). `done` gets both outcomes once both are in. */
@@ -98,7 +100,8 @@ export type DriverSend = (
   context: Context.Context<never>,
   text: string,
   params: ReadonlyArray<unknown>,
-  done: (outcome: Either.Either<unknown, SqlError>) => void
+  done: (outcome: Either.Either<unknown, SqlError>) => void,
+  firstRowOnly?: boolean
 ) => void
 
 /**
@@ -139,13 +142,14 @@ export const preparedStatementsOnDriver = (
     text: string,
     params: ReadonlyArray<unknown>,
     deadline: Deadline<E> | undefined,
-    done: (outcome: Either.Either<unknown, SqlError | E>) => void
+    done: (outcome: Either.Either<unknown, SqlError | E>) => void,
+    firstRowOnly?: boolean
   ): void => {
-    if (driver.synchronous) return send(Context.empty(), text, params, done)
+    if (driver.synchronous) return send(Context.empty(), text, params, done, firstRowOnly)
     raceDeadline<Either.Either<unknown, SqlError | E>>(
       deadline,
       () => Either.left(deadline!.onTimeout()),
-      (answer) => send(Context.empty(), text, params, answer),
+      (answer) => send(Context.empty(), text, params, answer, firstRowOnly),
       done
     )
   }
@@ -171,10 +175,11 @@ export const preparedStatementsOnDriver = (
       text: string,
       params: ReadonlyArray<unknown>,
       deadline: Deadline<E> | undefined,
-      done: (outcome: Either.Either<unknown, SqlError | E>) => void
+      done: (outcome: Either.Either<unknown, SqlError | E>) => void,
+      firstRowOnly?: boolean
     ) => {
       if (driverBusy()) return false
-      sendWithin(text, params, deadline, done)
+      sendWithin(text, params, deadline, done, firstRowOnly)
       return true
     },
     sendBothNow: <E>(

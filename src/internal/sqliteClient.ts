@@ -38,6 +38,9 @@ export interface SqliteStatementHandle {
    * `get`): SQLite runs its WAL auto-checkpoint only when a statement steps to SQLITE_DONE, so the WAL of a
    * connection that only did that would grow without bound. */
   readonly all: (params: ReadonlyArray<unknown>) => ReadonlyArray<object>
+  /** The first row, or undefined; the statement is then reset. For reads only (`all`'s reason is a write's): a read
+   * by id or with LIMIT 1, where it saves building the array of rows (0.1–0.3 µs of a 4–8 µs read by id). */
+  readonly first: (params: ReadonlyArray<unknown>) => object | undefined
   /** The rows as arrays of column values. */
   readonly values: (params: ReadonlyArray<unknown>) => ReadonlyArray<ReadonlyArray<unknown>>
   readonly run: (params: ReadonlyArray<unknown>) => SqliteRunResult
@@ -239,10 +242,15 @@ const sqlitePreparedStatements = (
 ): PreparedStatements => {
   const rawOf = (params: ReadonlyArray<unknown>) => (statement: SqliteStatementHandle): unknown =>
     statement.returnsRows ? statement.all(params) : statement.run(params)
+  const firstRowOf = (params: ReadonlyArray<unknown>) => (statement: SqliteStatementHandle): unknown => {
+    const row = statement.first(params)
+    return row === undefined ? [] : [row]
+  }
   return preparedStatementsOnDriver(
     client,
     {
-      send: (context, text, params, done) => done(runNow(context, text, rawOf(params))),
+      send: (context, text, params, done, firstRowOnly) =>
+        done(runNow(context, text, firstRowOnly === true ? firstRowOf(params) : rawOf(params))),
       synchronous: true,
       // `rawOf` here and the client's executeRaw both give run()'s result for a statement without rows.
       reportsInsertRowid: true

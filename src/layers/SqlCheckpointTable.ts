@@ -681,13 +681,14 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
     text: string,
     params: ReadonlyArray<unknown>,
     toAnswer: (rows: ReadonlyArray<unknown>) => Either.Either<A, E>,
-    done: (outcome: Exit.Exit<A, NoInfer<E> | StorageConnectionError | StorageQueryError>) => void
+    done: (outcome: Exit.Exit<A, NoInfer<E> | StorageConnectionError | StorageQueryError>) => void,
+    firstRowOnly = false
   ): Withdraw | false =>
     prepared.sendNow(text, params, deadlineOf(operation), (outcome) => {
       if (Either.isLeft(outcome)) return done(Exit.fail(typedDriverError(operation)(outcome.left)))
       const read = toAnswer(rowsOfResult(outcome.right))
       done(Either.isRight(read) ? Exit.succeed(read.right) : Exit.fail(read.left))
-    }) && cannotWithdraw
+    }, firstRowOnly) && cannotWithdraw
   const retrieveNow = (
     operation: string,
     id: string,
@@ -698,7 +699,7 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
       done(Exit.succeed(Option.none()))
       return cannotWithdraw
     }
-    return readNow(operation, retrieveById, [rowId.value], firstStored(operation), done)
+    return readNow(operation, retrieveById, [rowId.value], firstStored(operation), done, true)
   }
   const latestNow = (
     operation: string,
@@ -711,7 +712,7 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
       return cannotWithdraw
     }
     const [text, params] = latestStatement(valid.right)
-    return readNow(operation, text, params, firstStored(operation), done)
+    return readNow(operation, text, params, firstStored(operation), done, true)
   }
   // A page: one statement, as latest; with a total, the count goes at the same time (on a pool, on a connection of
   // its own: one round trip instead of two).

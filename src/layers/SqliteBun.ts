@@ -20,6 +20,7 @@ interface BunStatement {
   /** Empty for a statement that returns no rows (SQLite's column count). */
   readonly columnNames: ReadonlyArray<string>
   all(...params: Array<unknown>): Array<object>
+  get(...params: Array<unknown>): object | null
   values(...params: Array<unknown>): Array<Array<unknown>>
   run(...params: Array<unknown>): SqliteRunResult
   /** Missing before Bun 1.1.14. */
@@ -37,6 +38,8 @@ const bunSqliteHandle = (db: BunDatabase): SqliteDatabaseHandle => ({
     return {
       returnsRows: statement.columnNames.length > 0,
       all: (params) => statement.all(...params),
+      // bun:sqlite answers null when there is no row.
+      first: (params) => statement.get(...params) ?? undefined,
       values: (params) => statement.values(...params),
       run: (params) => statement.run(...params),
       safeIntegers: (enabled) => void statement.safeIntegers?.(enabled)

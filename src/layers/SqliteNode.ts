@@ -114,6 +114,7 @@ const betterSqlite3Handle = (db: BetterSqlite3.Database): SqliteDatabaseHandle =
     return {
       returnsRows: statement.reader,
       all: (params) => statement.all(...params),
+      first: (params) => statement.get(...params),
       values: (params) => {
         // better-sqlite3 gives arrays instead of objects in raw mode, a setting of the statement.
         statement.raw(true)
