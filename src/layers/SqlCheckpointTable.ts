@@ -675,6 +675,11 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
   // held by a transaction); the caller then runs the Effect. There is no transaction of the caller's to join here,
   // and no defect to map: the driver's errors come as failures.
   type ReadError = StorageConnectionError | StorageQueryError | StateDecodeError
+  // An answer known before any statement (an id that names no row, invalid input): given at once, nothing to take back.
+  const answeredNow = <A, E>(done: (outcome: Exit.Exit<A, E>) => void, outcome: Exit.Exit<A, E>): Withdraw => {
+    done(outcome)
+    return cannotWithdraw
+  }
   // One read statement sent on the driver, its rows made into the answer by `toAnswer`.
   const readNow = <A, E>(
     operation: string,
@@ -695,10 +700,7 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
     done: (outcome: Exit.Exit<Option.Option<Stored>, ReadError>) => void
   ): Withdraw | false => {
     const rowId = parseCheckpointId(id)
-    if (Option.isNone(rowId)) {
-      done(Exit.succeed(Option.none()))
-      return cannotWithdraw
-    }
+    if (Option.isNone(rowId)) return answeredNow(done, Exit.succeed(Option.none()))
     return readNow(operation, retrieveById, [rowId.value], firstStored(operation), done, true)
   }
   const latestNow = (
@@ -707,10 +709,7 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
     done: (outcome: Exit.Exit<Option.Option<Stored>, ReadError | CheckpointValidationError>) => void
   ): Withdraw | false => {
     const valid = filter === undefined ? Either.right({} as FilterFields) : validateFilter(filter)
-    if (Either.isLeft(valid)) {
-      done(Exit.fail(valid.left))
-      return cannotWithdraw
-    }
+    if (Either.isLeft(valid)) return answeredNow(done, Exit.fail(valid.left))
     const [text, params] = latestStatement(valid.right)
     return readNow(operation, text, params, firstStored(operation), done, true)
   }
@@ -722,12 +721,10 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
     done: (outcome: Exit.Exit<CheckpointPage<ListRow>, StorageConnectionError | StorageQueryError | CheckpointValidationError>) => void
   ): Withdraw | false => {
     const valid = validateListOptions(options)
-    const plan = Either.flatMap(valid, (page) => planPage(page, false))
-    if (Either.isLeft(plan)) {
-      done(Exit.fail(plan.left))
-      return cannotWithdraw
-    }
-    const page = Either.getOrThrow(valid)
+    if (Either.isLeft(valid)) return answeredNow(done, Exit.fail(valid.left))
+    const page = valid.right
+    const plan = planPage(page, false)
+    if (Either.isLeft(plan)) return answeredNow(done, Exit.fail(plan.left))
     const toItems = toListItems(operation)
     const toPage = (rows: ReadonlyArray<unknown>) => pageOf(plan.right, rows, toItems)
     if (page.includeTotal !== true) return readNow(operation, plan.right.text, plan.right.params, toPage, done)
@@ -737,11 +734,7 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
       if (Either.isLeft(outcome)) return done(Exit.fail(typed(outcome.left)))
       if (Either.isLeft(counted)) return done(Exit.fail(typed(counted.left)))
       const read = toPage(rowsOfResult(outcome.right))
-      done(
-        Either.isRight(read)
-          ? Exit.succeed({ ...read.right, total: Option.some(countOf(rowsOfResult(counted.right))) })
-          : Exit.fail(read.left)
-      )
+      done(Either.isRight(read) ? Exit.succeed(withTotal(read.right, rowsOfResult(counted.right))) : Exit.fail(read.left))
     }) && cannotWithdraw
   }
   const storeNow = (
@@ -756,10 +749,7 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
   ): Withdraw | false => {
     if (hasRetention) return false
     const ready = prepareRow(input)
-    if (Either.isLeft(ready)) {
-      done(Exit.fail(ready.left))
-      return cannotWithdraw
-    }
+    if (Either.isLeft(ready)) return answeredNow(done, Exit.fail(ready.left))
     // A parent means the transaction of `store` (which validates the input again: a store with a parent is no hot
     // path, and the input may be anything until validated).
     if (ready.right.checkpoint.parentId !== undefined) return false
@@ -777,8 +767,11 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
   const countStatement = (filter: FilterFields) =>
     compiledOnce(`count:${filterShape(filter)}`, filterValues(filter), () =>
       sql`SELECT COUNT(*) AS n FROM ${tableName} ${where(filterClauses(filter))}`)
-  // COUNT(*) as the drivers give it: a number, or the decimal text of a BIGINT (node-postgres).
-  const countOf = (rows: ReadonlyArray<unknown>): number => Number((rows[0] as { readonly n?: unknown } | undefined)?.n ?? 0)
+  // A page with the total its COUNT(*) rows give: a number, or the decimal text of a BIGINT (node-postgres).
+  const withTotal = <A>(page: CheckpointPage<A>, countRows: ReadonlyArray<unknown>): CheckpointPage<A> => ({
+    ...page,
+    total: Option.some(Number((countRows[0] as { readonly n?: unknown } | undefined)?.n ?? 0))
+  })
 
   // A page is read in two synchronous halves around its one statement, shared by the page's Effect (readPage) and its
   // direct call (pageNow): the statement of the (validated) options, then the page of the rows it returned. Why not
@@ -856,10 +849,7 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
       if (page.includeTotal !== true) return read
       const [countText, countParams] = countStatement(page)
       return Effect.flatMap(read, (found) =>
-        Effect.map(
-          statementRows(operation, countText, countParams),
-          (rows) => ({ ...found, total: Option.some(countOf(rows)) })
-        ))
+        Effect.map(statementRows(operation, countText, countParams), (rows) => withTotal(found, rows)))
     })
 
   // A page bounds itself: its one statement carries the deadline; with a total (two statements), both together.
