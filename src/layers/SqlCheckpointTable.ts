@@ -650,8 +650,10 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
     if (filter.after !== undefined) values.push(filter.after)
     return values
   }
+  // Every field of a filter, in the order of a shape and of a cursor's query.
+  const filterKeys = [...table.filterColumns, "before", "after"]
   const filterShape = (filter: FilterFields): string =>
-    [...table.filterColumns, "before", "after"]
+    filterKeys
       .map((key) => ((filter as Record<string, unknown>)[key] === undefined ? "0" : "1"))
       .join("")
   const latestStatement = (filter: FilterFields) =>
@@ -777,7 +779,6 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
   // direct call (pageNow): the statement of the (validated) options, then the page of the rows it returned. Why not
   // one Effect.gen: its steps (the generator, the options' Schema decoder, a flatMap per yield) were most of what a
   // page cost above the raw driver's same query (50 rows on PostgreSQL: 486 µs of CPU per page against 329).
-  const pageQueryKeys = [...table.filterColumns, "before", "after"]
   const planPage = (page: ListOptions, withState: boolean): Either.Either<PagePlan, CheckpointValidationError> => {
     const subject = `${table.name} list options`
     const orderBy = page.orderBy ?? "createdAt"
@@ -788,7 +789,7 @@ WHERE ${sql(column)} = ${value} ${newestFirst} ${limitClause(1, keep - 1)}`,
     }
     // What a cursor is tied to: the filter (every key, null when absent, in this order) and the order.
     const filter: Record<string, unknown> = {}
-    for (const key of pageQueryKeys) filter[key] = (page as Record<string, unknown>)[key] ?? null
+    for (const key of filterKeys) filter[key] = (page as Record<string, unknown>)[key] ?? null
     const query = { filter, orderBy, orderDir }
     let position: CursorPosition | undefined
     if (page.cursor !== undefined) {
