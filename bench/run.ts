@@ -1,6 +1,8 @@
 /**
- * The benchmark: our CheckpointStorage (Effect API and Promise facade) against the raw drivers running equivalent
- * SQL with prepared statements, on the same database in the same run, in interleaved rounds.
+ * The benchmark: our CheckpointStorage (Effect API and Promise facade) against a bare `SqlClient` of the same layer
+ * running the storage's own statements, and against the raw drivers running equivalent SQL with prepared statements,
+ * on the same database in the same run, in interleaved rounds. Ends with the issue's performance floors, each PASS or
+ * FAIL with the figure measured.
  *
  *   npm run bench                        full run (about 20 minutes): tables on stdout, bench/results/<stamp>.json,
  *                                        docs/bench.svg
@@ -15,9 +17,7 @@
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
-import type * as SqlClient from "@effect/sql/SqlClient"
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
@@ -27,10 +27,14 @@ import { makeSqlCheckpointStorage } from "../src/index.js"
 import { renderChart } from "./chart.js"
 import { ALL_DBS, type BenchDatabase, cleanupAll, createDatabase, type Db, isBun } from "./databases.js"
 import {
+  bareClientLayer,
+  bareSide,
+  checkSameStatements,
   effectSide,
   type OpName,
   promiseFacadeSide,
   rawSide,
+  type RunResult,
   type Side,
   sqliteSynchronous,
   storageLayer,
@@ -85,10 +89,14 @@ export interface ThroughputRow {
   readonly op: OpName | "store×processes"
   readonly size: SizeName | "-"
   readonly callers: number
-  /** Median ops/s of each side over the rounds. */
-  readonly opsPerSecond: Partial<Record<"raw" | "effect" | "promise", number>>
+  /** Median ops/s of each side over the rounds ("multiRow": rows/s of the raw driver's own multi-row INSERTs). */
+  readonly opsPerSecond: Partial<Record<"raw" | "bare" | "effect" | "promise" | "multiRow", number>>
   /** Median over the rounds of (side ops/s ÷ raw ops/s in the same round). */
-  readonly ratio: Partial<Record<"effect" | "promise", number>>
+  readonly ratio: Partial<Record<"bare" | "effect" | "promise" | "multiRow", number>>
+  /** Median over the rounds of (side ops/s ÷ bare SqlClient ops/s in the same round), where the bare side ran. */
+  readonly ratioToBare: Partial<Record<"effect" | "promise", number>>
+  /** Median over the rounds of (side ops/s ÷ the raw driver's multi-row INSERT rows/s), where that ran. */
+  readonly ratioToMultiRow: Partial<Record<"effect" | "promise", number>>
 }
 export interface ScalingRow {
   readonly db: Db
@@ -125,6 +133,14 @@ export interface StartupRow {
   readonly makeOnConnectedClientMs: number
   readonly rawConnectMs: number
 }
+export interface FloorRow {
+  readonly db: Db
+  /** The floor as the issue states it. */
+  readonly floor: string
+  /** What was measured, as text (the figure judged first). */
+  readonly measured: string
+  readonly pass: boolean
+}
 
 const results = {
   machine: {
@@ -141,19 +157,26 @@ const results = {
   scaling: [] as Array<ScalingRow>,
   memory: [] as Array<MemoryRow>,
   ceiling: [] as Array<CeilingRow>,
-  startup: [] as Array<StartupRow>
+  startup: [] as Array<StartupRow>,
+  floors: [] as Array<FloorRow>
 }
 
 // --- Interleaved rounds ------------------------------------------------------------------------------------------
 
-/** Rounds of A B C, C A B, …: every side runs once per round, in a rotating order; ratios are paired per round. */
+type Measured = Pick<ThroughputRow, "opsPerSecond" | "ratio" | "ratioToBare" | "ratioToMultiRow">
+
+/**
+ * Rounds of A B C, C A B, …: every side runs once per round, in a rotating order; ratios are paired per round, against
+ * each reference side present (raw, bare, multiRow).
+ */
 const compare = async <S extends { readonly name: string }>(
   sides: ReadonlyArray<S>,
-  run: (side: S) => Promise<{ ops: number; seconds: number }>,
+  run: (side: S) => Promise<RunResult>,
   roundCount = rounds
-): Promise<Pick<ThroughputRow, "opsPerSecond" | "ratio">> => {
+): Promise<Measured> => {
   const perSide = new Map<string, Array<number>>()
-  const ratios = new Map<string, Array<number>>()
+  const references = ["raw", "bare", "multiRow"] as const
+  const ratios = new Map<string, Map<string, Array<number>>>(references.map((reference) => [reference, new Map()]))
   for (let round = 0; round < roundCount; round++) {
     const inRound = new Map<string, number>()
     for (let k = 0; k < sides.length; k++) {
@@ -162,21 +185,34 @@ const compare = async <S extends { readonly name: string }>(
       inRound.set(side.name, ops / seconds)
     }
     for (const [name, value] of inRound) perSide.set(name, [...(perSide.get(name) ?? []), value])
-    const raw = inRound.get("raw")
-    for (const [name, value] of inRound) {
-      if (name !== "raw" && raw !== undefined) ratios.set(name, [...(ratios.get(name) ?? []), value / raw])
+    for (const reference of references) {
+      const base = inRound.get(reference)
+      if (base === undefined) continue
+      const byName = ratios.get(reference)!
+      for (const [name, value] of inRound) {
+        // Ours against each reference; the references against raw only.
+        if (name === reference || (reference !== "raw" && references.includes(name as never))) continue
+        byName.set(name, [...(byName.get(name) ?? []), value / base])
+      }
     }
   }
+  const medians = (reference: string) =>
+    Object.fromEntries([...ratios.get(reference)!].map(([name, values]) => [name, median(values)]))
   return {
     opsPerSecond: Object.fromEntries([...perSide].map(([name, values]) => [name, median(values)])),
-    ratio: Object.fromEntries([...ratios].map(([name, values]) => [name, median(values)]))
+    ratio: medians("raw"),
+    ratioToBare: medians("bare"),
+    ratioToMultiRow: medians("multiRow")
   }
 }
 
 // --- Sections ----------------------------------------------------------------------------------------------------
 
+// One caller: every side, the bare SqlClient included (the floors of our own cost). Several callers: raw, Effect and
+// facade (the bare side is one caller's floor; coalescing concurrent stores is the storage's own doing).
 const throughput = async (database: BenchDatabase, sides: ReadonlyArray<Side>) => {
   const db = database.db
+  const concurrentSides = sides.filter((side) => side.name !== "bare")
   for (const size of sizes) {
     const count = size === "1MiB" ? 8 : size === "64KiB" ? 32 : 256
     const work: Workload = { inputs: checkpoints(size, count), ids: [], sessionId: `bench-${size}`, pageSize: 50 }
@@ -205,13 +241,27 @@ const throughput = async (database: BenchDatabase, sides: ReadonlyArray<Side>) =
       for (const callers of concurrencies) {
         for (const op of ["store", "retrieve"] as const) {
           log(`${DB_NAMES[db]} ${size}: ${op} ×${callers}`)
-          results.throughput.push({
-            db, op, size, callers,
-            ...(await compare(sides, (side) => side.run(op, reads, callers, millis, callers * 2)))
-          })
+          const ceiling = op === "store" && callers === Math.max(...concurrencies)
+            ? multiRowSide(db, concurrentSides)
+            : undefined
+          const measured = await compare(
+            ceiling === undefined ? concurrentSides : [...concurrentSides, ceiling.side],
+            (side) => side.run(op, reads, callers, millis, callers * 2)
+          )
+          results.throughput.push({ db, op, size, callers, ...measured })
+          if (ceiling !== undefined) {
+            results.ceiling.push({
+              db,
+              size,
+              rowsPerStatement: callers / ceiling.statementsInFlight,
+              statementsInFlight: ceiling.statementsInFlight,
+              rawOpsPerSecond: measured.opsPerSecond.raw ?? NaN,
+              multiRowOpsPerSecond: measured.opsPerSecond.multiRow ?? NaN,
+              ratio: measured.ratio.multiRow ?? NaN
+            })
+          }
         }
       }
-      await multiRowCeiling(db, size, sides, work)
     }
   }
   if (sections.has("throughput")) {
@@ -224,30 +274,23 @@ const throughput = async (database: BenchDatabase, sides: ReadonlyArray<Side>) =
   }
 }
 
-// The ceiling of coalescing: the raw driver itself writing the same rows as multi-row INSERTs, with as many statements
-// in flight as the storage's batcher allows and as many rows in flight as there are callers (64 callers, 2 INSERTs
-// of 32 rows), against its one INSERT per call from that many callers, in interleaved rounds. The "3× at 64 callers"
-// target is only reachable where this is well above 3.
-const multiRowCeiling = async (db: Db, size: SizeName, sides: ReadonlyArray<Side>, work: Workload) => {
+// The ceiling of coalescing, a fourth side of the stores from the most callers: the raw driver itself writing the same
+// rows as multi-row INSERTs, with as many statements in flight as the storage's batcher allows and as many rows in
+// flight as there are callers (64 callers: 2 INSERTs of 32 rows on the servers, 1 of 64 on SQLite), in the same
+// interleaved rounds as the one-INSERT-per-call raw side and the storage. Its ops count rows.
+const multiRowSide = (db: Db, sides: ReadonlyArray<Side>) => {
   const raw = sides.find((side) => side.name === "raw")
-  if (raw?.runMultiRowInserts === undefined) return
+  if (raw?.runMultiRowInserts === undefined) return undefined
   const runMultiRow = raw.runMultiRowInserts
-  const callers = Math.max(...concurrencies)
   const statementsInFlight = db === "sqlite" ? 1 : 2
-  log(`${DB_NAMES[db]} ${size}: raw multi-row INSERTs of ${callers} rows`)
-  const measured = await compare([{ name: "raw" }, { name: "multiRow" }], (side) =>
-    side.name === "raw"
-      ? raw.run("store", work, callers, millis, callers * 2)
-      : runMultiRow(work, callers / statementsInFlight, statementsInFlight, millis))
-  results.ceiling.push({
-    db,
-    size,
-    rowsPerStatement: callers / statementsInFlight,
+  return {
     statementsInFlight,
-    rawOpsPerSecond: measured.opsPerSecond.raw ?? NaN,
-    multiRowOpsPerSecond: (measured.opsPerSecond as Record<string, number>).multiRow ?? NaN,
-    ratio: (measured.ratio as Record<string, number>).multiRow ?? NaN
-  })
+    side: {
+      name: "multiRow",
+      run: (_op: OpName, work: Workload, callers: number, runMillis: number) =>
+        runMultiRow(work, callers / statementsInFlight, statementsInFlight, runMillis)
+    }
+  }
 }
 
 const projectRoot = Path.resolve(import.meta.dirname, "..")
@@ -346,24 +389,14 @@ const processes = async (database: BenchDatabase) => {
   }
 }
 
-const clientLayer = async (db: Db, connectionString: string): Promise<Layer.Layer<SqlClient.SqlClient, unknown>> => {
-  if (db === "pg") {
-    const { PgClient } = await import("@effect/sql-pg")
-    return PgClient.layer({ url: Redacted.make(connectionString) })
-  }
-  if (db === "mysql") {
-    const { MysqlClient } = await import("@effect/sql-mysql2")
-    return MysqlClient.layer({ url: Redacted.make(connectionString) })
-  }
-  const { SqliteClient } = isBun ? await import("@effect/sql-sqlite-bun") : await import("@effect/sql-sqlite-node")
-  return SqliteClient.layer({ filename: connectionString }) as Layer.Layer<SqlClient.SqlClient, unknown>
-}
-
-/** Startup on an up-to-date database: the whole layer, `make` on a connected client, and a raw connection. */
+/**
+ * Startup on an up-to-date database: the whole layer; `make` on a connected client (the client the layer builds,
+ * `bareClientLayer`): what starting costs beyond connecting; and a raw connection plus one query.
+ */
 const startup = async (database: BenchDatabase) => {
   log(`${DB_NAMES[database.db]}: startup`)
   const times = { layer: [] as Array<number>, make: [] as Array<number>, raw: [] as Array<number> }
-  const client = await clientLayer(database.db, database.connectionString)
+  const client = bareClientLayer(database.db, database.connectionString)
   for (let i = 0; i < (quick ? 2 : 9); i++) {
     let start = performance.now()
     let scope = Effect.runSync(Scope.make())
@@ -374,7 +407,7 @@ const startup = async (database: BenchDatabase) => {
     scope = Effect.runSync(Scope.make())
     const context = await Effect.runPromise(Layer.buildWithScope(client, scope))
     start = performance.now()
-    await Effect.runPromise(Effect.provide(makeSqlCheckpointStorage(), context))
+    await Effect.runPromise(Effect.provide(Scope.extend(makeSqlCheckpointStorage(), scope), context))
     times.make.push(performance.now() - start)
     await Effect.runPromise(Scope.close(scope, Exit.void))
 
@@ -472,14 +505,22 @@ const report = (): string => {
   lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; ${m.runtime}; ${
     Object.entries(m.databases).map(([k, v]) => `${k} ${v}`).join(", ")
   }${dbs.includes("sqlite") ? ` (synchronous=${sqliteSynchronous.toUpperCase()} on both sides)` : ""}`)
-  lines.push(`Medians of ${rounds} interleaved round(s) of ${millis} ms; ratio = ours ÷ raw driver in the same round.`, "")
+  lines.push(
+    `Medians of ${rounds} interleaved round(s) of ${millis} ms; a ratio is the median of (ours ÷ raw driver, or ÷ bare SqlClient) in the same round.`,
+    ""
+  )
   if (results.throughput.length > 0) {
-    lines.push("| database | operation | state | callers | raw ops/s | Effect ops/s | Effect ÷ raw | Promise ops/s | Promise ÷ raw |")
-    lines.push("|---|---|---|--:|--:|--:|--:|--:|--:|")
+    lines.push(
+      "| database | operation | state | callers | raw ops/s | bare SqlClient ops/s | Effect ops/s | Promise ops/s | Effect ÷ raw | Promise ÷ raw | Effect ÷ bare | Promise ÷ bare |"
+    )
+    lines.push("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for (const row of results.throughput) {
-      lines.push(`| ${DB_NAMES[row.db]} | ${row.op} | ${row.size} | ${row.callers} | ${fmt(row.opsPerSecond.raw ?? NaN)} | ${
-        fmt(row.opsPerSecond.effect ?? NaN)
-      } | ${fmt(row.ratio.effect ?? NaN, 2)} | ${fmt(row.opsPerSecond.promise ?? NaN)} | ${fmt(row.ratio.promise ?? NaN, 2)} |`)
+      const ops = row.opsPerSecond
+      lines.push(`| ${DB_NAMES[row.db]} | ${row.op} | ${row.size} | ${row.callers} | ${fmt(ops.raw ?? NaN)} | ${fmt(ops.bare ?? NaN)} | ${
+        fmt(ops.effect ?? NaN)
+      } | ${fmt(ops.promise ?? NaN)} | ${fmt(row.ratio.effect ?? NaN, 2)} | ${fmt(row.ratio.promise ?? NaN, 2)} | ${
+        fmt(row.ratioToBare.effect ?? NaN, 2)
+      } | ${fmt(row.ratioToBare.promise ?? NaN, 2)} |`)
     }
     lines.push("")
   }
@@ -522,8 +563,85 @@ const report = (): string => {
     for (const row of results.startup) {
       lines.push(`| ${DB_NAMES[row.db]} | ${fmt(row.layerBuildMs, 1)} | ${fmt(row.makeOnConnectedClientMs, 1)} | ${fmt(row.rawConnectMs, 1)} |`)
     }
+    lines.push("")
+  }
+  if (results.floors.length > 0) {
+    lines.push("The floors of issue 19 (\"One path\"), judged on this run:", "")
+    lines.push("| database | floor | measured | verdict |")
+    lines.push("|---|---|---|---|")
+    for (const row of results.floors) {
+      lines.push(`| ${DB_NAMES[row.db]} | ${row.floor} | ${row.measured} | ${row.pass ? "PASS" : "FAIL"} |`)
+    }
   }
   return lines.join("\n")
+}
+
+// --- Floors --------------------------------------------------------------------------------------------------------
+
+/**
+ * The performance floors of issue 19, each judged on what this run measured (a floor whose section did not run is
+ * left out). Ratios to the bare SqlClient and to the raw driver are judged on 1 KiB states, one caller: where our own
+ * cost is the largest share of a call; the tables give the other sizes.
+ */
+const judgeFloors = (): Array<FloorRow> => {
+  const floors: Array<FloorRow> = []
+  const add = (db: Db, floor: string, value: number, pass: (value: number) => boolean, measured: string) => {
+    if (Number.isFinite(value)) floors.push({ db, floor, measured, pass: pass(value) })
+  }
+  const row = (db: Db, op: string, size: string, callers: number) =>
+    results.throughput.find((r) => r.db === db && r.op === op && r.size === size && r.callers === callers)
+  const most = Math.max(...concurrencies)
+  for (const db of dbs) {
+    for (const op of ["store", "retrieve", "latest", "listPage"] as const) {
+      const measured = row(db, op, "1KiB", 1)?.ratioToBare
+      const name = op === "listPage" ? "a page of 50" : op
+      add(db, `${name}, 1 KiB, 1 caller: Effect ≥ 0.90 × bare SqlClient`, measured?.effect ?? NaN, (v) => v >= 0.9,
+        fmt(measured?.effect ?? NaN, 2))
+      add(db, `${name}, 1 KiB, 1 caller: facade ≥ 0.85 × bare SqlClient`, measured?.promise ?? NaN, (v) => v >= 0.85,
+        fmt(measured?.promise ?? NaN, 2))
+    }
+    const vsRaw = (op: "store" | "retrieve", floor: number) => {
+      const measured = row(db, op, "1KiB", 1)?.ratio
+      add(db, `${op}, 1 KiB, 1 caller: Effect > ${fmt(floor, 2)} × raw driver`, measured?.effect ?? NaN, (v) => v > floor,
+        `${fmt(measured?.effect ?? NaN, 2)} (facade ${fmt(measured?.promise ?? NaN, 2)})`)
+    }
+    vsRaw("store", 0.5)
+    vsRaw("retrieve", db === "sqlite" ? 0.65 : 0.8)
+    const stores = row(db, "store", "1KiB", most)
+    if (db === "sqlite") {
+      add(db, `${most} concurrent stores, 1 KiB: Effect ≥ 0.80 × the driver's own ${most}-row INSERTs (same rounds)`,
+        stores?.ratioToMultiRow.effect ?? NaN, (v) => v >= 0.8,
+        `${fmt(stores?.ratioToMultiRow.effect ?? NaN, 2)} (${fmt(stores?.ratio.effect ?? NaN, 2)} × raw one per call; its ceiling ${
+          fmt(stores?.ratio.multiRow ?? NaN, 2)
+        } ×)`)
+    } else {
+      add(db, `${most} concurrent stores, 1 KiB: Effect ≥ 2.5 × raw one INSERT per call`, stores?.ratio.effect ?? NaN,
+        (v) => v >= 2.5,
+        `${fmt(stores?.ratio.effect ?? NaN, 2)} (facade ${fmt(stores?.ratio.promise ?? NaN, 2)}; multi-row ceiling ${
+          fmt(stores?.ratio.multiRow ?? NaN, 2)
+        } ×)`)
+    }
+    const scaling = results.scaling.filter((r) => r.db === db && r.side === "effect")
+    const largest = scales.at(-1)!
+    if (scaling.length > 0 && scales.length > 1) {
+      const growth = scaling.map((r) => ({ op: r.op, growth: r.micros[largest]! / r.micros[scales[0]!]! }))
+      const worst = growth.reduce((a, b) => (b.growth > a.growth ? b : a))
+      add(db, `${fmt(largest)} rows within 1.5 × of ${fmt(scales[0]!)} (Effect, µs per call)`, worst.growth, (v) => v <= 1.5,
+        `worst ${worst.op} ${fmt(worst.growth, 2)} × (${growth.map((g) => `${g.op} ${fmt(g.growth, 2)}`).join(", ")})`)
+    }
+    const streams = results.memory.filter((r) => r.db === db && r.mode.endsWith("-stream"))
+    if (streams.length > 0) {
+      const worst = Math.max(...streams.map((r) => r.peakAboveBaselineMiB))
+      add(db, `streaming ${fmt(memoryRows)} rows within 50 MiB (peak RSS above baseline)`, worst, (v) => v <= 50,
+        streams.map((r) => `${r.mode} ${fmt(r.peakAboveBaselineMiB, 1)} MiB`).join(", "))
+    }
+    const start = results.startup.find((r) => r.db === db)
+    if (start !== undefined) {
+      add(db, "start < 50 ms beyond connecting (make() on a connected client)", start.makeOnConnectedClientMs, (v) => v < 50,
+        `${fmt(start.makeOnConnectedClientMs, 1)} ms (whole layer ${fmt(start.layerBuildMs, 1)} ms)`)
+    }
+  }
+  return floors
 }
 
 const databaseVersion = async (db: Db): Promise<string> => {
@@ -566,7 +684,11 @@ const main = async () => {
       try {
         // Ours first: building it creates the tables the raw side prepares its statements on.
         const effect = await effectSide(database)
-        const sides = [await rawSide(database), effect, await promiseFacadeSide(database)]
+        const different = await checkSameStatements(database)
+        if (different.length > 0) {
+          throw new Error(`the bare SqlClient side would run statements the storage does not:\n${different.join("\n")}`)
+        }
+        const sides = [await rawSide(database), await bareSide(database), effect, await promiseFacadeSide(database)]
         if (sections.has("throughput") || sections.has("concurrency")) await throughput(database, sides)
         if (sections.has("processes")) await processes(database)
         if (sections.has("startup")) await startup(database)
@@ -577,6 +699,7 @@ const main = async () => {
     }
     if (sections.has("scaling")) await scaling(db)
   }
+  results.floors.push(...judgeFloors())
   const table = report()
   console.log(table)
   Fs.mkdirSync(Path.dirname(outFile), { recursive: true })

@@ -1,18 +1,32 @@
 /**
- * The sides of every comparison: the raw driver running equivalent SQL with prepared statements, our storage through
- * the Effect API, and our storage through the Promise facade. Each runs an operation from N concurrent callers for
- * a fixed time and counts what completed.
+ * The sides of every comparison: the raw driver running equivalent SQL with prepared statements; a bare `SqlClient`,
+ * the very client the storage layer builds, running the storage's own statement texts; our storage through the
+ * Effect API; and our storage through the Promise facade. Each runs an operation from N concurrent callers for a
+ * fixed time and counts what completed.
  */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import * as Statement from "@effect/sql/Statement"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
+import * as Net from "node:net"
+import { betterSqlite3 } from "../src/clients/BetterSqlite3.js"
+import { bunSqlite } from "../src/clients/BunSqlite.js"
+import { makeConnectionWatchdog } from "../src/internal/connectionWatchdog.js"
+import { pgClientLayer } from "../src/internal/pgClientLayer.js"
+import { layerSqliteClient } from "../src/layers/SqliteNode.js"
 import {
   CheckpointStorage,
   type CheckpointStorageService,
+  DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_OPERATION_TIMEOUT,
   layerMysql,
+  layerSql,
   layerPostgres,
   layerSqliteBun,
   layerSqliteNode,
@@ -24,7 +38,7 @@ import {
 import { type BenchDatabase, type Db, isBun } from "./databases.js"
 import { type BenchCheckpoint, takenNow } from "./workload.js"
 
-export type SideName = "raw" | "effect" | "promise"
+export type SideName = "raw" | "bare" | "effect" | "promise"
 
 /** What one operation is given: the caller's sequence number, to pick its input. */
 export interface Workload {
@@ -423,18 +437,20 @@ const effectOp = (
   }
 }
 
-/** Our storage through the Effect API: each measurement is one Effect program of N fibers. */
-export const effectSide = async (database: BenchDatabase): Promise<Side> => {
-  const scope = Effect.runSync(Scope.make())
-  const context = await Effect.runPromise(
-    Layer.buildWithScope(storageLayer(database.db, database.connectionString), scope)
-  )
-  const storage = Context.get(context, CheckpointStorage)
+/**
+ * A side whose operations are Effects: each measurement is one Effect program of N fibers, each looping over
+ * `call` (no fiber per call), closed with `scope`.
+ */
+const effectLoopSide = (
+  name: SideName,
+  scope: Scope.CloseableScope,
+  call: (storedIds: Array<string>, op: OpName, work: Workload, i: number) => Effect.Effect<unknown, unknown>
+): Side => {
   const storedIds: Array<string> = []
   return {
-    name: "effect",
+    name,
     storedIds,
-    exec: () => Promise.reject(new Error("the effect side runs no raw SQL")),
+    exec: () => Promise.reject(new Error(`the ${name} side runs no raw SQL`)),
     close: () => Effect.runPromise(Scope.close(scope, Exit.void)),
     run: (op, work, concurrency, millis, minOps = 1) =>
       Effect.runPromise(Effect.gen(function*() {
@@ -443,7 +459,7 @@ export const effectSide = async (database: BenchDatabase): Promise<Side> => {
         const deadline = start + millis
         const caller = Effect.whileLoop({
           while: () => performance.now() < deadline || next < minOps,
-          body: () => Effect.suspend(() => effectOp(storage, storedIds, op, work, next++)),
+          body: () => Effect.suspend(() => call(storedIds, op, work, next++)),
           step: () => {}
         })
         yield* Effect.all(Array.from({ length: concurrency }, () => caller), { concurrency: "unbounded", discard: true })
@@ -451,6 +467,193 @@ export const effectSide = async (database: BenchDatabase): Promise<Side> => {
       }))
   }
 }
+
+/** Our storage through the Effect API: each measurement is one Effect program of N fibers. */
+export const effectSide = async (database: BenchDatabase): Promise<Side> => {
+  const scope = Effect.runSync(Scope.make())
+  const context = await Effect.runPromise(
+    Layer.buildWithScope(storageLayer(database.db, database.connectionString), scope)
+  )
+  const storage = Context.get(context, CheckpointStorage)
+  return effectLoopSide("effect", scope, (storedIds, op, work, i) => effectOp(storage, storedIds, op, work, i))
+}
+
+// --- A bare SqlClient of the same layer ----------------------------------------------------------------------------
+
+/**
+ * The `SqlClient` the storage layer of `db` builds, built here the same way, from the same modules of src and with
+ * the options the layer gives it by default: what a user writing the storage's SQL by hand on the same client would
+ * run on.
+ *
+ * - PostgreSQL: `PgClient.fromPool` over the pool of src/internal/pgClientLayer.ts (each connection naming and
+ *   preparing a statement text once), on sockets watched by the connection watchdog armed at the default operation
+ *   timeout, as src/layers/Postgres.ts builds it.
+ * - MySQL/MariaDB: the official `MysqlClient` with the pool src/layers/Mysql.ts configures (10 connections kept
+ *   idle, the connect timeout, watched sockets opened as mysql2 opens them). Its `clientConfig` is not exported, so
+ *   this repeats it for a `mysql://user@host:port/database` URL.
+ * - SQLite: our client of src/clients/ (better-sqlite3 under Node.js, bun:sqlite under Bun) with the session's
+ *   pragmas, through `layerSqliteClient` of src/layers/SqliteNode.ts, as both SQLite layers open a file.
+ */
+export const bareClientLayer = (db: Db, connectionString: string): Layer.Layer<SqlClient.SqlClient, unknown> =>
+  Layer.unwrapEffect(Effect.promise(async (): Promise<Layer.Layer<SqlClient.SqlClient, unknown>> => {
+    if (db === "sqlite") {
+      const open = await (isBun ? bunSqlite : betterSqlite3).load()
+      return layerSqliteClient(open, { databasePath: connectionString, synchronous: sqliteSynchronous })
+    }
+    const watchdog = makeConnectionWatchdog()
+    watchdog.arm(Duration.toMillis(DEFAULT_OPERATION_TIMEOUT))
+    if (db === "pg") {
+      const [PgClient, { default: pg }] = await Promise.all([import("@effect/sql-pg/PgClient"), import("pg")])
+      const { Client, Pool } = pg
+      return pgClientLayer({ Client, Pool, PgClient }, {
+        connectTimeout: DEFAULT_CONNECT_TIMEOUT,
+        stream: () => watchdog.watch(new Net.Socket()),
+        url: Redacted.make(connectionString)
+      })
+    }
+    const { MysqlClient } = await import("@effect/sql-mysql2")
+    const url = new URL(connectionString)
+    const maxConnections = 10
+    return MysqlClient.layer({
+      host: url.hostname,
+      port: url.port === "" ? 3306 : Number(url.port),
+      username: decodeURIComponent(url.username) || "root",
+      ...(url.password === "" ? {} : { password: Redacted.make(decodeURIComponent(url.password)) }),
+      database: decodeURIComponent(url.pathname.slice(1)),
+      maxConnections,
+      poolConfig: {
+        connectTimeout: Duration.toMillis(DEFAULT_CONNECT_TIMEOUT),
+        maxIdle: maxConnections,
+        stream: ({ config }: { readonly config: { readonly host?: string; readonly port?: number } }) => {
+          const socket = watchdog.watch(Net.connect(config.port ?? 3306, config.host ?? "localhost"))
+          socket.once("connect", () => socket.setKeepAlive(true, 0))
+          socket.setNoDelay(true)
+          return socket
+        }
+      } as object
+    })
+  }))
+
+const ROW = [...LIST, "state"]
+// The columns of the storage's INSERT, in its order (src/layers/CheckpointInserts.ts).
+const STORE_COLUMNS = ["state", "sizeBytes", "sessionId", "agentId", "name", "agentType", "createdAt", "parentId"]
+
+/**
+ * The texts of the statements the storage runs for its hot operations on AgentCheckpoints, compiled by `sql` from the
+ * same fragments as the storage builds them (src/layers/CheckpointStatements.ts, CheckpointInserts.ts,
+ * CheckpointPages.ts, SqlCheckpointTable.ts). `checkSameStatements` checks them against what the storage runs.
+ */
+export const storageStatementTexts = (sql: SqlClient.SqlClient, pageSize: number) => {
+  const table = sql("AgentCheckpoints")
+  const columns = (names: ReadonlyArray<string>) => sql.csv(names.map((column) => sql`${sql(column)}`))
+  const desc = sql.literal("DESC")
+  const newestFirst = sql`ORDER BY ${sql("createdAt")} ${desc}, ${sql("id")} ${desc}`
+  const limit = (n: number) => sql`LIMIT ${sql.literal(String(n))}`
+  const bySession = sql`WHERE ${sql.and([sql`${sql("sessionId")} = ${""}`])}`
+  const bySessionBefore = sql`WHERE ${sql.and([sql`${sql("sessionId")} = ${""}`, sql`${sql("createdAt")} < ${0}`])}`
+  const insert = sql`INSERT INTO ${table} ${sql.insert(Object.fromEntries(STORE_COLUMNS.map((column) => [column, 0])))}`
+  const text = (statement: Statement.Statement<unknown>) => statement.compile()[0]
+  return {
+    store: text(sql.onDialectOrElse({ mysql: () => insert, orElse: () => sql`${insert} RETURNING ${sql("id")}` })),
+    retrieve: text(sql`SELECT ${columns(ROW)} FROM ${table} WHERE ${sql("id")} = ${0}`),
+    latest: text(sql`SELECT ${columns(ROW)} FROM ${table} ${bySession} ${newestFirst} ${limit(1)}`),
+    listPage: text(sql`SELECT ${columns(LIST)} FROM ${table} ${bySession} ${newestFirst} ${limit(pageSize + 1)}`),
+    deepPage: text(sql`SELECT ${columns(LIST)} FROM ${table} ${bySessionBefore} ${newestFirst} ${limit(pageSize + 1)}`),
+    listAll: text(sql`SELECT ${columns(LIST)} FROM ${table} ${newestFirst}`)
+  }
+}
+type StatementTexts = ReturnType<typeof storageStatementTexts>
+
+type Row = Record<string, unknown>
+const withParsedState = (row: Row | undefined) => row === undefined ? null : { ...row, state: JSON.parse(row.state as string) }
+
+/** What a user of the bare client does: the storage's statement, the state encoded on the way in, parsed on the way out. */
+const bareOp = (
+  sql: SqlClient.SqlClient,
+  texts: StatementTexts,
+  db: Db,
+  storedIds: Array<string>,
+  op: OpName,
+  work: Workload,
+  i: number
+): Effect.Effect<unknown, SqlError> => {
+  switch (op) {
+    case "store": {
+      const c = takenNow(work.inputs[i % work.inputs.length]!)
+      const state = JSON.stringify(c.state)
+      const values = [state, Buffer.byteLength(state, "utf8"), c.sessionId, c.agentId, c.name, c.agentType, c.createdAt, null]
+      return db === "mysql"
+        ? Effect.map(sql.unsafe(texts.store, values).raw, (header) =>
+          void storedIds.push(String((header as { readonly insertId: number }).insertId)))
+        : Effect.map(sql.unsafe<{ readonly id: unknown }>(texts.store, values), (rows) => void storedIds.push(String(rows[0]!.id)))
+    }
+    case "retrieve":
+      return Effect.map(
+        sql.unsafe<Row>(texts.retrieve, [Number(work.ids[(i * 7919) % work.ids.length]!)]),
+        (rows) => withParsedState(rows[0])
+      )
+    case "latest":
+      return Effect.map(sql.unsafe<Row>(texts.latest, [work.sessionId]), (rows) => withParsedState(rows[0]))
+    case "listPage":
+      return Effect.map(sql.unsafe<Row>(texts.listPage, [work.sessionId]), (rows) => rows.slice(0, work.pageSize))
+    case "deepPage":
+      return Effect.map(sql.unsafe<Row>(texts.deepPage, [work.sessionId, work.before ?? 0]), (rows) => rows.slice(0, work.pageSize))
+    case "listAll":
+      return sql.unsafe<Row>(texts.listAll)
+  }
+}
+
+/**
+ * A bare `SqlClient` of the same layer (`bareClientLayer`) running the storage's statement texts with
+ * `sql.unsafe(text, values)`: the floor of the Effect API, everything of @effect/sql and the driver and nothing of
+ * ours. Statement spans as @effect/sql makes them by default (the storage makes one span per operation instead).
+ */
+export const bareSide = async (database: BenchDatabase, pageSize = 50): Promise<Side> => {
+  const scope = Effect.runSync(Scope.make())
+  const context = await Effect.runPromise(Layer.buildWithScope(bareClientLayer(database.db, database.connectionString), scope))
+  const sql = Context.get(context, SqlClient.SqlClient).withoutTransforms()
+  const texts = storageStatementTexts(sql, pageSize)
+  return effectLoopSide("bare", scope, (storedIds, op, work, i) => bareOp(sql, texts, database.db, storedIds, op, work, i))
+}
+
+/**
+ * Checks that the bare side runs the storage's own statements: a storage over the same client (`layerSql`) runs each
+ * hot operation once, every statement it sends recorded (`Statement.withTransformer`), and each text of the bare
+ * side must be among them. Returns the texts that are not (none when all is well). The tables must exist.
+ */
+export const checkSameStatements = async (database: BenchDatabase, pageSize = 50): Promise<ReadonlyArray<string>> => {
+  const sent = new Set<string>()
+  const recording = Statement.withTransformer((statement) => {
+    sent.add(statement.compile()[0])
+    return Effect.succeed(statement)
+  })
+  const program = Effect.gen(function*() {
+    const storage = yield* CheckpointStorage
+    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    const [input] = checkpointsForCheck
+    const id = yield* storage.storeAgentCheckpoint(takenNow(input!))
+    yield* storage.retrieveAgentCheckpoint(id)
+    yield* storage.retrieveLatestAgentCheckpoint({ sessionId: input!.sessionId })
+    yield* storage.listAgentCheckpoints({ sessionId: input!.sessionId, limit: pageSize })
+    yield* storage.listAgentCheckpoints({ sessionId: input!.sessionId, limit: pageSize, before: Date.now() })
+    yield* storage.listAgentCheckpoints()
+    const texts = storageStatementTexts(sql, pageSize)
+    return Object.values(texts).filter((text) => !sent.has(text))
+  })
+  const client = bareClientLayer(database.db, database.connectionString)
+  return Effect.runPromise(recording(Effect.scoped(Effect.provide(
+    program,
+    Layer.provideMerge(layerSql(), client)
+  ))) as Effect.Effect<ReadonlyArray<string>, unknown>)
+}
+const checkpointsForCheck = [{
+  agentId: "agent-check",
+  sessionId: "bench-check",
+  agentType: "coder",
+  name: "check",
+  state: { check: true },
+  createdAt: 0
+}]
 
 /** Our storage through the Promise facade (SQLiteStorage / MySQLStorage / PostgresStorage). */
 export const promiseFacadeSide = async (database: BenchDatabase): Promise<Side> => {

@@ -8,6 +8,7 @@
 export * from "./schema/AgentCheckpoint.js"
 export * from "./schema/AppCheckpoint.js"
 export * from "./schema/CheckpointFields.js"
+export * from "./schema/CheckpointImport.js"
 export * from "./schema/CheckpointQuery.js"
 export * from "./schema/StorageConfig.js"
 

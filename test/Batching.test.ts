@@ -4,8 +4,8 @@
  * derived from LAST_INSERT_ID() and consecutive allocation), and a row the database refuses fails only its caller.
  */
 import { describe, expect, layer } from "@effect/vitest"
-import { Context, Deferred, Effect, Either, Fiber, Layer, Option } from "effect"
-import { CheckpointStorage, type NamedAgentCheckpoint } from "../src/index.js"
+import { Context, Deferred, Effect, Either, Fiber, Layer, Option, Tracer } from "effect"
+import { CheckpointStorage, type NamedAgentCheckpoint, type SqlCheckpointStorageOptions } from "../src/index.js"
 import { runtimeTargets } from "./support/provision.js"
 import { TestDatabase } from "./support/TestDatabase.js"
 
@@ -18,6 +18,33 @@ const checkpoint = (wave: number, caller: number): NamedAgentCheckpoint => ({
   state: { wave, caller, padding: "x".repeat((caller * 37) % 3000), messages: [{ role: "user", content: `#${caller}` }] },
   createdAt: 1_763_900_000_000 + (caller % 3)
 })
+
+const buildStorage = (options?: SqlCheckpointStorageOptions) =>
+  Effect.gen(function*() {
+    const db = yield* TestDatabase
+    return Context.get(yield* Layer.build(db.storage(options)), CheckpointStorage)
+  })
+
+/** A tracer that keeps every span it is asked for (Effect's own spans, whose names and attributes can be read). */
+const collectingTracer = Effect.map(Effect.tracer, (base) => {
+  const spans: Array<Tracer.Span> = []
+  const tracer = Tracer.make({
+    span: (...args: Parameters<Tracer.Tracer["span"]>) => {
+      const span = base.span(...args)
+      spans.push(span)
+      return span
+    },
+    context: base.context
+  })
+  return { spans, tracer }
+})
+
+/** How many INSERTs into the agent table the client sent (@effect/sql's statement spans carry the SQL text). */
+const insertStatements = (spans: ReadonlyArray<Tracer.Span>) =>
+  spans.filter((span) =>
+    span.name === "sql.execute" &&
+    /^INSERT INTO ["`]AgentCheckpoints["`]/.test(String(span.attributes.get("db.query.text")))
+  ).length
 
 // A trigger that makes the database refuse one row (name "reject-me") as a database error, after validation.
 const rejectingTrigger = {
@@ -65,34 +92,46 @@ for (const target of runtimeTargets) {
           expect(listed.length).toBe(ids.length)
         }).pipe(Effect.scoped))
 
-      it.effect("concurrent stores share INSERT statements (PostgreSQL counts them with a statement trigger)", () =>
+      it.effect("concurrent stores share INSERT statements, and a lone store is a statement of its own", () =>
         Effect.gen(function*() {
           const db = yield* TestDatabase
-          if (db.dialect !== "pg") return
-          const storage = Context.get(yield* Layer.build(db.storage()), CheckpointStorage)
-          yield* db.withSql((sql) =>
-            Effect.forEach([
-              `CREATE TABLE insert_statements (n INT NOT NULL)`,
-              `CREATE FUNCTION count_insert() RETURNS trigger AS $$ BEGIN INSERT INTO insert_statements VALUES (1); RETURN NULL; END $$
-               LANGUAGE plpgsql`,
-              `CREATE TRIGGER count_insert AFTER INSERT ON "AgentCheckpoints" FOR EACH STATEMENT EXECUTE FUNCTION count_insert()`
-            ], (statement) => sql.unsafe(statement)))
-          yield* Effect.forEach(Array.from({ length: 200 }, (_, caller) => caller), (caller) =>
-            storage.storeAgentCheckpoint(checkpoint(10, caller)), { concurrency: "unbounded" })
-          const statements = yield* db.withSql((sql) =>
-            Effect.map(sql<{ readonly n: string }>`SELECT COUNT(*) AS n FROM insert_statements`, (rows) => Number(rows[0]!.n))
+          const { spans, tracer } = yield* collectingTracer
+          // Built under the tracer, with statement spans: the batcher's statements run in fibers of the storage.
+          const storage = yield* Effect.withTracer(buildStorage({ statementSpans: true }), tracer)
+          // PostgreSQL also counts the INSERTs it ran, with a statement trigger: the spans count what the server did.
+          if (db.dialect === "pg") {
+            yield* db.withSql((sql) =>
+              Effect.forEach([
+                `CREATE TABLE insert_statements (n INT NOT NULL)`,
+                `CREATE FUNCTION count_insert() RETURNS trigger AS $$ BEGIN INSERT INTO insert_statements VALUES (1); RETURN NULL; END $$
+                 LANGUAGE plpgsql`,
+                `CREATE TRIGGER count_insert AFTER INSERT ON "AgentCheckpoints" FOR EACH STATEMENT EXECUTE FUNCTION count_insert()`
+              ], (statement) => sql.unsafe(statement)))
+          }
+          const before = insertStatements(spans)
+          const callers = Array.from({ length: 200 }, (_, caller) => caller)
+          const ids = yield* Effect.withTracer(
+            Effect.forEach(callers, (caller) => storage.storeAgentCheckpoint(checkpoint(10, caller)), {
+              concurrency: "unbounded"
+            }),
+            tracer
           )
-          // 200 rows in a handful of statements (callers arriving in the same turn are shared between the two
-          // statements in flight: often just two).
+          expect(new Set(ids).size).toBe(200)
+          const statements = insertStatements(spans) - before
+          // 200 rows in a handful of statements: the first callers' rows go at once, the others wait together for
+          // the next free place.
           expect(statements).toBeGreaterThanOrEqual(1)
           expect(statements).toBeLessThan(10)
           // A lone caller still writes its row at once, in a statement of its own.
-          yield* storage.storeAgentCheckpoint(checkpoint(10, 999))
-          const after = yield* db.withSql((sql) =>
-            Effect.map(sql<{ readonly n: string }>`SELECT COUNT(*) AS n FROM insert_statements`, (rows) => Number(rows[0]!.n))
-          )
-          expect(after).toBe(statements + 1)
-          yield* db.withSql((sql) => sql.unsafe(`DROP TRIGGER count_insert ON "AgentCheckpoints"`))
+          yield* Effect.withTracer(storage.storeAgentCheckpoint(checkpoint(10, 999)), tracer)
+          expect(insertStatements(spans) - before).toBe(statements + 1)
+          if (db.dialect === "pg") {
+            const counted = yield* db.withSql((sql) =>
+              Effect.map(sql<{ readonly n: string }>`SELECT COUNT(*) AS n FROM insert_statements`, (rows) => Number(rows[0]!.n))
+            )
+            expect(counted).toBe(statements + 1)
+            yield* db.withSql((sql) => sql.unsafe(`DROP TRIGGER count_insert ON "AgentCheckpoints"`))
+          }
         }).pipe(Effect.scoped))
 
       it.effect("a row the database refuses fails only its own caller; the others of its batch are stored", () =>

@@ -13,6 +13,7 @@ import {
   type NamedAgentCheckpoint,
   type SqlCheckpointStorageOptions
 } from "../src/index.js"
+import { checkpointMaintenanceSuite } from "./CheckpointMaintenanceSuite.js"
 import { TestDatabase, type TestTarget } from "./support/TestDatabase.js"
 
 const withStorage = (target: TestTarget, options?: SqlCheckpointStorageOptions) =>
@@ -457,4 +458,5 @@ export const checkpointQuerySuite = (target: TestTarget) => {
         }))
     })
   })
+  checkpointMaintenanceSuite(target)
 }

@@ -496,7 +496,7 @@ WHERE DB = DATABASE() AND ID <> CONNECTION_ID()`.pipe(
       it.effect("create the tables, the list indexes and the migration records on an empty database", () =>
         Effect.gen(function*() {
           yield* buildStorage
-          expect(yield* appliedMigrations).toEqual([1, 2, 3])
+          expect(yield* appliedMigrations).toEqual([1, 2, 3, 4])
           expect(yield* indexNames("AgentCheckpoints")).toEqual(expect.arrayContaining([
             "AgentCheckpoints_createdAt_id",
             "AgentCheckpoints_sessionId_createdAt_id",
@@ -513,7 +513,7 @@ WHERE DB = DATABASE() AND ID <> CONNECTION_ID()`.pipe(
           const first = yield* buildStorage
           const id = yield* first.storeAgentCheckpoint(agentCheckpoint({ name: "kept" }))
           const second = yield* buildStorage
-          expect(yield* appliedMigrations).toEqual([1, 2, 3])
+          expect(yield* appliedMigrations).toEqual([1, 2, 3, 4])
           expect(Option.map(yield* second.retrieveAgentCheckpoint(id), (checkpoint) => checkpoint.name))
             .toEqual(Option.some("kept"))
         }).pipe(Effect.scoped))
@@ -563,7 +563,7 @@ WHERE DB = DATABASE() AND ID <> CONNECTION_ID()`.pipe(
           const id = yield* storage.storeAgentCheckpoint(agentCheckpoint({ state }))
           expect(id).toBe("2")
           expect(Option.map(yield* storage.retrieveAgentCheckpoint(id), (c) => c.state)).toEqual(Option.some(state))
-          expect(yield* appliedMigrations).toEqual([1, 2, 3])
+          expect(yield* appliedMigrations).toEqual([1, 2, 3, 4])
         }).pipe(Effect.scoped))
     })
 
@@ -592,7 +592,7 @@ WHERE DB = DATABASE() AND ID <> CONNECTION_ID()`.pipe(
             yield* Effect.forEach(storages, (storage, index) =>
               storage.storeAgentCheckpoint(agentCheckpoint({ name: `from-${index}` })), { concurrency: "unbounded" })
           }
-          expect(yield* appliedMigrations).toEqual([1, 2, 3])
+          expect(yield* appliedMigrations).toEqual([1, 2, 3, 4])
           const storage = yield* buildStorage
           const names = (yield* storage.listAgentCheckpoints()).map((item) => item.name).sort()
           expect(names).toEqual(["from-0", "from-1", "from-2", "from-3"])
@@ -621,7 +621,7 @@ WHERE DB = DATABASE() AND ID <> CONNECTION_ID()`.pipe(
           expect((error as { migration?: string }).migration).toMatch(/^[12]_/)
           yield* db.withSql((sql) => sql`DROP VIEW ${sql("AgentCheckpoints")}`)
           const storage = yield* buildStorage
-          expect(yield* appliedMigrations).toEqual([1, 2, 3])
+          expect(yield* appliedMigrations).toEqual([1, 2, 3, 4])
           const id = yield* storage.storeAgentCheckpoint(agentCheckpoint())
           expect(Option.isSome(yield* storage.retrieveAgentCheckpoint(id))).toBe(true)
         }).pipe(Effect.scoped))

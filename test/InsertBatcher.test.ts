@@ -1,215 +1,270 @@
 /**
  * How the insert batcher (src/internal/InsertBatcher.ts) forms its statements, on a stand-in for the database that
- * records every statement and answers it a few milliseconds later. The database suites (Batching.test.ts) prove the
- * ids on each real database; these prove the shapes of the statements, which the timing of a real database hides.
+ * records every statement it is sent. The database suites (Batching.test.ts) prove the ids on each real database;
+ * these prove the shapes of the statements, which the timing of a real database hides.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Runtime } from "effect"
-import { type InsertBatcher, makeInsertBatcher } from "../src/internal/InsertBatcher.js"
+import { Effect, Exit, Fiber, Scope } from "effect"
+import { type InsertBatcherOptions, makeInsertBatcher } from "../src/internal/InsertBatcher.js"
 
-/** A batcher over rows that are their own names; each id is `id-<row>`. `statements` lists the rows of each. */
-const recordingBatcher = (options: { readonly maxRows?: number; readonly maxInFlight?: number } = {}) => {
-  const statements: Array<ReadonlyArray<string>> = []
-  const answerLater = <A>(value: A) =>
-    Effect.async<A>((resume) => {
-      const timer = setTimeout(() => resume(Effect.succeed(value)), 5)
-      return Effect.sync(() => clearTimeout(timer))
-    })
-  const batcher = makeInsertBatcher<string, never>({
-    insertOne: (row) => {
-      statements.push([row])
-      return answerLater(`id-${row}`)
-    },
-    insertMany: (rows) => {
-      statements.push(rows)
-      return answerLater(rows.map((row) => `id-${row}`))
-    },
-    retryRowByRow: () => false,
-    sizeOf: () => 100,
-    maxRows: options.maxRows ?? 1000,
-    maxBytes: 1024 * 1024,
-    maxInFlight: options.maxInFlight ?? 2,
-    runtime: Runtime.defaultRuntime
-  })
-  return { batcher, statements }
-}
-
-/** One caller per row, all storing in the same turn, each started at once (as the fibers a finished statement resumes). */
-const storeTogether = <E>(batcher: (row: string) => Effect.Effect<string, E>, rows: ReadonlyArray<string>) =>
-  Effect.sync(() => rows.map((row) => Effect.runFork(batcher(row), { immediate: true })))
-
-const rowsNamed = (prefix: string, count: number) => Array.from({ length: count }, (_, index) => `${prefix}${index}`)
+/** What the stand-in fails a statement with: a row it refuses, or a connection it lost. */
+type Failure = "refused" | "connection lost" | "timed out"
 
 /**
- * A batcher whose statements go straight to a stand-in driver (`insertNow`), which answers a few milliseconds later;
- * `refuse` names rows it refuses (the whole statement fails when it holds one), `busy` makes it decline to send.
- * `direct` records the statements sent that way, `viaFiber` those written through insertOne / insertMany.
+ * A stand-in for the database over rows that are their own names; the id of a row is `id-<row>`. A statement holding
+ * a row of `refuse` fails "refused" (writing nothing), one holding "lose-connection" fails "connection lost".
+ * Statements answer 5 ms later, or, with `manual`, only when `answer` is called (oldest first). With `unknownIds`,
+ * a multi-row INSERT cannot tell which id each row got (MySQL in interleaved mode): it writes nothing and says so.
  */
-const directBatcher = (options: { readonly refuse?: ReadonlySet<string>; readonly busy?: () => boolean } = {}) => {
-  const direct: Array<ReadonlyArray<string>> = []
-  const viaFiber: Array<ReadonlyArray<string>> = []
-  const refused = (rows: ReadonlyArray<string>) => rows.some((row) => options.refuse?.has(row) === true)
-  const batcher = makeInsertBatcher<string, "refused">({
-    insertNow: (rows, done) => {
-      if (options.busy?.() === true) return false
-      direct.push(rows)
-      setTimeout(() => done(refused(rows) ? Exit.fail("refused") : Exit.succeed(rows.map((row) => `id-${row}`))), 5)
-      return true
-    },
-    insertOne: (row) => {
-      viaFiber.push([row])
-      return Effect.delay(refused([row]) ? Effect.fail("refused" as const) : Effect.succeed(`id-${row}`), "5 millis")
-    },
-    insertMany: (rows) => {
-      viaFiber.push(rows)
-      return Effect.delay(
-        refused(rows) ? Effect.fail("refused" as const) : Effect.succeed(rows.map((row) => `id-${row}`)),
-        "5 millis"
-      )
-    },
-    retryRowByRow: () => true,
+const standInDatabase = (options: {
+  readonly manual?: boolean
+  readonly refuse?: ReadonlySet<string>
+  readonly unknownIds?: boolean
+} = {}) => {
+  const statements: Array<ReadonlyArray<string>> = []
+  const written: Array<string> = []
+  const waiting: Array<() => void> = []
+  let inFlight = 0
+  let mostInFlight = 0
+
+  const statement = <A>(rows: ReadonlyArray<string>, ids: A) =>
+    Effect.async<A, Failure>((resume) => {
+      statements.push(rows)
+      inFlight++
+      mostInFlight = Math.max(mostInFlight, inFlight)
+      const settle = () => {
+        inFlight--
+        if (rows.includes("lose-connection")) return resume(Effect.fail("connection lost"))
+        if (rows.some((row) => options.refuse?.has(row) === true)) return resume(Effect.fail("refused"))
+        written.push(...rows)
+        resume(Effect.succeed(ids))
+      }
+      if (options.manual === true) {
+        waiting.push(settle)
+        return Effect.sync(() => {
+          const index = waiting.indexOf(settle)
+          if (index >= 0) waiting.splice(index, 1)
+          inFlight--
+        })
+      }
+      const timer = setTimeout(settle, 5)
+      return Effect.sync(() => {
+        clearTimeout(timer)
+        inFlight--
+      })
+    })
+
+  const batcherOptions: InsertBatcherOptions<string, Failure> = {
+    insertOne: (row) => statement([row], `id-${row}`),
+    insertMany: (rows) =>
+      options.unknownIds === true
+        ? Effect.succeed(undefined)
+        : statement(rows, rows.map((row) => `id-${row}`)),
+    retryRowByRow: (error) => error === "refused",
     sizeOf: () => 100,
     maxRows: 1000,
     maxBytes: 1024 * 1024,
     maxInFlight: 2,
-    runtime: Runtime.defaultRuntime
-  })
-  return { batcher, direct, viaFiber }
+    boundStatement: (effect) => effect
+  }
+
+  return {
+    statements,
+    written,
+    /** How many statements were in flight at once, at most. */
+    mostInFlight: () => mostInFlight,
+    /** Answers the oldest statement still waiting for its answer (manual mode). */
+    answer: () => waiting.shift()?.(),
+    batcher: (overrides: Partial<InsertBatcherOptions<string, Failure>> = {}) =>
+      makeInsertBatcher({ ...batcherOptions, ...overrides })
+  }
 }
 
+/** One caller per row, each started at once, in the same turn (as callers resumed together are). */
+const storeTogether = <E>(insert: (row: string) => Effect.Effect<string, E>, rows: ReadonlyArray<string>) =>
+  Effect.sync(() => rows.map((row) => Effect.runFork(insert(row))))
+
+const rowsNamed = (prefix: string, count: number) => Array.from({ length: count }, (_, index) => `${prefix}${index}`)
+
+const outcomes = <E>(exits: ReadonlyArray<Exit.Exit<string, E>>) =>
+  exits.map((exit) => Exit.match(exit, { onSuccess: (id) => id, onFailure: (cause) => `failed: ${cause._tag === "Fail" ? cause.error : cause._tag}` }))
+
+const scoped = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) => Effect.scoped(effect)
+
+/** Waits (a millisecond at a time, a second at most) until `condition` holds: the batcher's fibers run when scheduled. */
+const eventually = (condition: () => boolean) =>
+  Effect.gen(function*() {
+    for (let waited = 0; waited < 1_000 && !condition(); waited++) yield* Effect.sleep("1 millis")
+  })
+
 describe("InsertBatcher", () => {
-  it.effect("a lone caller's row goes at once, alone, in a statement of its own", () =>
-    Effect.gen(function*() {
-      const { batcher, statements } = recordingBatcher()
-      expect(yield* batcher("only")).toBe("id-only")
-      expect(statements).toEqual([["only"]])
-    }))
+  it.live("a lone caller's row goes at once, alone, in a statement of its own", () =>
+    scoped(Effect.gen(function*() {
+      const db = standInDatabase()
+      const batcher = yield* db.batcher()
+      const caller = Effect.runFork(batcher.insert("only"))
+      // Sent within the call, before any timer or turn of the event loop.
+      expect(db.statements).toEqual([["only"]])
+      expect(yield* Fiber.join(caller)).toBe("id-only")
+    })))
 
-  it.effect("callers arriving together are shared evenly among the free places, and each gets its own id", () =>
-    Effect.gen(function*() {
-      const { batcher, statements } = recordingBatcher({ maxInFlight: 2 })
-      const rows = rowsNamed("r", 64)
-      const fibers = yield* storeTogether(batcher, rows)
-      const ids = yield* Effect.forEach(fibers, Fiber.join)
-      expect(statements.map((statement) => statement.length)).toEqual([32, 32])
-      expect(statements.flat()).toEqual(rows)
+  it.live("rows arriving while every place is taken go together, each caller with its own id", () =>
+    scoped(Effect.gen(function*() {
+      const db = standInDatabase({ manual: true })
+      const batcher = yield* db.batcher({ maxInFlight: 2 })
+      const [a, b] = yield* storeTogether(batcher.insert, ["a", "b"])
+      expect(db.statements).toEqual([["a"], ["b"]])
+      const late = yield* storeTogether(batcher.insert, rowsNamed("r", 64))
+      // Both places are taken: the 64 rows wait...
+      expect(db.statements).toHaveLength(2)
+      db.answer()
+      expect(yield* Fiber.join(a!)).toBe("id-a")
+      // ...and go in one statement as soon as a place frees.
+      expect(db.statements.slice(2)).toEqual([rowsNamed("r", 64)])
+      db.answer()
+      db.answer()
+      expect(yield* Fiber.join(b!)).toBe("id-b")
+      expect(yield* Effect.forEach(late, Fiber.join)).toEqual(rowsNamed("r", 64).map((row) => `id-${row}`))
+      expect(db.statements).toHaveLength(3)
+    })))
+
+  it.live("concurrent rows use every place, never more than maxInFlight statements at once", () =>
+    scoped(Effect.gen(function*() {
+      for (const maxInFlight of [1, 2, 3]) {
+        const db = standInDatabase()
+        const batcher = yield* db.batcher({ maxInFlight, maxRows: 40 })
+        const rows = rowsNamed("r", 300)
+        const ids = yield* Effect.forEach(yield* storeTogether(batcher.insert, rows), Fiber.join)
+        expect(ids).toEqual(rows.map((row) => `id-${row}`))
+        expect(db.mostInFlight()).toBe(maxInFlight)
+        // Coalesced: far fewer statements than rows, each row in exactly one, in the order the callers came.
+        expect(db.statements.length).toBeLessThan(rows.length / 5)
+        expect(db.statements.flat()).toEqual(rows)
+      }
+    })))
+
+  it.live("a statement never carries more than maxRows rows; what is left waits for the next free place", () =>
+    scoped(Effect.gen(function*() {
+      const db = standInDatabase()
+      const batcher = yield* db.batcher({ maxInFlight: 2, maxRows: 100 })
+      const rows = rowsNamed("r", 250)
+      yield* Effect.forEach(yield* storeTogether(batcher.insert, rows), Fiber.join)
+      expect(Math.max(...db.statements.map((statement) => statement.length))).toBe(100)
+      expect(db.statements.flat()).toEqual(rows)
+    })))
+
+  it.live("a statement never carries more than maxBytes bytes; a larger row goes alone", () =>
+    scoped(Effect.gen(function*() {
+      const db = standInDatabase()
+      const sizeOf = (row: string) => (row === "big" ? 1_000 : 100)
+      const batcher = yield* db.batcher({ maxInFlight: 1, maxBytes: 350, sizeOf })
+      const rows = [...rowsNamed("a", 10), "big", ...rowsNamed("b", 5)]
+      const ids = yield* Effect.forEach(yield* storeTogether(batcher.insert, rows), Fiber.join)
       expect(ids).toEqual(rows.map((row) => `id-${row}`))
-    }))
+      expect(db.statements.flat()).toEqual(rows)
+      expect(db.statements).toContainEqual(["big"])
+      for (const statement of db.statements) {
+        if (statement.length > 1) expect(statement.reduce((bytes, row) => bytes + sizeOf(row), 0)).toBeLessThanOrEqual(350)
+      }
+      expect(db.statements.length).toBeGreaterThan(3)
+    })))
 
-  it.effect("rows arriving while every place is taken go together into the first place that frees", () =>
+  it.live("with one place (SQLite) every row waiting goes in the next statement", () =>
+    scoped(Effect.gen(function*() {
+      const db = standInDatabase()
+      const batcher = yield* db.batcher({ maxInFlight: 1 })
+      yield* Effect.forEach(yield* storeTogether(batcher.insert, rowsNamed("r", 64)), Fiber.join)
+      expect(db.statements).toEqual([["r0"], rowsNamed("r", 64).slice(1)])
+    })))
+
+  it.live("a refused multi-row INSERT is retried row by row when retryRowByRow allows: only the refused row fails", () =>
+    scoped(Effect.gen(function*() {
+      const db = standInDatabase({ refuse: new Set(["r3"]) })
+      const batcher = yield* db.batcher({ maxInFlight: 1 })
+      const rows = rowsNamed("r", 8)
+      const exits = yield* Effect.forEach(yield* storeTogether(batcher.insert, rows), Fiber.await)
+      expect(outcomes(exits)).toEqual(rows.map((row) => (row === "r3" ? "failed: refused" : `id-${row}`)))
+      // The failed statement wrote nothing; its rows went one by one, each written once.
+      expect(db.statements).toEqual([["r0"], rows.slice(1), ...rows.slice(1).map((row) => [row])])
+      expect([...db.written].sort()).toEqual(rows.filter((row) => row !== "r3"))
+    })))
+
+  it.live("a failed multi-row INSERT that retryRowByRow refuses (a lost connection) fails every caller of it", () =>
+    scoped(Effect.gen(function*() {
+      const db = standInDatabase()
+      const batcher = yield* db.batcher({ maxInFlight: 1 })
+      const rows = ["r0", "r1", "lose-connection", "r3"]
+      const exits = yield* Effect.forEach(yield* storeTogether(batcher.insert, rows), Fiber.await)
+      expect(outcomes(exits)).toEqual(["id-r0", "failed: connection lost", "failed: connection lost", "failed: connection lost"])
+      expect(db.statements).toEqual([["r0"], ["r1", "lose-connection", "r3"]])
+      expect(db.written).toEqual(["r0"])
+    })))
+
+  it.live("when insertMany cannot say which id each row got, the rows are written one by one", () =>
+    scoped(Effect.gen(function*() {
+      const db = standInDatabase({ unknownIds: true })
+      const batcher = yield* db.batcher({ maxInFlight: 1 })
+      const rows = rowsNamed("r", 5)
+      const ids = yield* Effect.forEach(yield* storeTogether(batcher.insert, rows), Fiber.join)
+      expect(ids).toEqual(rows.map((row) => `id-${row}`))
+      expect(db.statements).toEqual(rows.map((row) => [row]))
+    })))
+
+  it.live("a caller interrupted while its row waits takes it out: it is not written; one already sent is", () =>
+    scoped(Effect.gen(function*() {
+      const db = standInDatabase({ manual: true })
+      const batcher = yield* db.batcher({ maxInFlight: 1 })
+      const [sent, b, c, d] = yield* storeTogether(batcher.insert, ["sent", "b", "c", "d"])
+      expect(db.statements).toEqual([["sent"]])
+      expect(Exit.isInterrupted(yield* Fiber.interrupt(c!))).toBe(true)
+      // Once sent, a row's fate is its statement's: the caller leaves, the row is still written.
+      expect(Exit.isInterrupted(yield* Fiber.interrupt(sent!))).toBe(true)
+      db.answer()
+      yield* eventually(() => db.statements.length === 2)
+      expect(db.statements).toEqual([["sent"], ["b", "d"]])
+      db.answer()
+      expect(yield* Effect.forEach([b!, d!], Fiber.join)).toEqual(["id-b", "id-d"])
+      expect(db.written).toEqual(["sent", "b", "d"])
+    })))
+
+  it.live("every statement is bounded by boundStatement: one that never answers gives its place to the rows behind it", () =>
+    scoped(Effect.gen(function*() {
+      const db = standInDatabase({ manual: true })
+      let bounded = 0
+      const batcher = yield* db.batcher({
+        maxInFlight: 1,
+        boundStatement: (statement) => {
+          bounded++
+          return Effect.timeoutFail(statement, { duration: "50 millis", onTimeout: () => "timed out" as const })
+        }
+      })
+      const [stuck, x, y] = yield* storeTogether(batcher.insert, ["stuck", "x", "y"])
+      // Nobody answers "stuck": its bound fails it, and the waiting rows go in the next statement.
+      expect(yield* Fiber.await(stuck!)).toEqual(Exit.fail("timed out"))
+      yield* eventually(() => db.statements.length === 2)
+      expect(db.statements).toEqual([["stuck"], ["x", "y"]])
+      db.answer()
+      expect(yield* Effect.forEach([x!, y!], Fiber.join)).toEqual(["id-x", "id-y"])
+      expect(bounded).toBe(2)
+    })))
+
+  // Known bug, reported: closing the scope interrupts the batcher's statements, but nobody resumes their callers nor
+  // the callers still waiting, who then wait forever (a store in flight when the storage's layer is released, e.g.
+  // the Promise facade disposed). Drop `.fails` once fixed.
+  it.live.fails("closing the batcher's scope ends its callers, sent or waiting: they are interrupted, not left waiting", () =>
     Effect.gen(function*() {
-      const { batcher, statements } = recordingBatcher({ maxInFlight: 2 })
-      const first = yield* storeTogether(batcher, rowsNamed("a", 64))
-      yield* Effect.yieldNow()
-      expect(statements.map((statement) => statement.length)).toEqual([32, 32])
-      const late = yield* storeTogether(batcher, rowsNamed("b", 10))
-      yield* Effect.forEach([...first, ...late], Fiber.join)
-      expect(statements.map((statement) => statement.length)).toEqual([32, 32, 10])
-      expect(statements[2]).toEqual(rowsNamed("b", 10))
-    }))
-
-  it.effect("a share never exceeds maxRows; what is left waits for the next free place", () =>
-    Effect.gen(function*() {
-      const { batcher, statements } = recordingBatcher({ maxInFlight: 2, maxRows: 100 })
-      const fibers = yield* storeTogether(batcher, rowsNamed("r", 250))
-      yield* Effect.forEach(fibers, Fiber.join)
-      expect(statements.map((statement) => statement.length)).toEqual([100, 100, 50])
-      expect(statements.flat()).toEqual(rowsNamed("r", 250))
-    }))
-
-  it.effect("with one place (SQLite) every caller waiting goes in the next statement", () =>
-    Effect.gen(function*() {
-      const { batcher, statements } = recordingBatcher({ maxInFlight: 1 })
-      const fibers = yield* storeTogether(batcher, rowsNamed("r", 64))
-      yield* Effect.forEach(fibers, Fiber.join)
-      expect(statements.map((statement) => statement.length)).toEqual([64])
-    }))
-
-  describe("straight on the driver (insertNow)", () => {
-    it.effect("statements go to the driver directly, shared as on the fiber path, each caller with its own id", () =>
-      Effect.gen(function*() {
-        const { batcher, direct, viaFiber } = directBatcher()
-        expect(yield* batcher("only")).toBe("id-only")
-        const rows = rowsNamed("r", 64)
-        const ids = yield* Effect.forEach(yield* storeTogether(batcher, rows), Fiber.join)
-        expect(ids).toEqual(rows.map((row) => `id-${row}`))
-        expect(direct.map((statement) => statement.length)).toEqual([1, 32, 32])
-        expect(viaFiber).toEqual([])
-      }))
-
-    it.effect("a refused multi-row statement is retried row by row: only the refused row's caller fails", () =>
-      Effect.gen(function*() {
-        const { batcher, direct, viaFiber } = directBatcher({ refuse: new Set(["r3"]) })
-        const rows = rowsNamed("r", 8)
-        const exits = yield* Effect.forEach(yield* storeTogether(batcher, rows), Fiber.await)
-        expect(direct).toEqual([rows.slice(0, 4), rows.slice(4)])
-        // The failed statement wrote nothing; its rows go one by one, the other statement's rows are not repeated.
-        expect(viaFiber).toEqual(rows.slice(0, 4).map((row) => [row]))
-        expect(exits.map((exit) => Exit.isSuccess(exit) ? exit.value : "failed")).toEqual(
-          rows.map((row) => row === "r3" ? "failed" : `id-${row}`)
-        )
-      }))
-
-    it.effect("when the driver cannot take a statement now, it goes through insertOne / insertMany", () =>
-      Effect.gen(function*() {
-        const { batcher, direct, viaFiber } = directBatcher({ busy: () => true })
-        const rows = rowsNamed("r", 4)
-        const ids = yield* Effect.forEach(yield* storeTogether(batcher, rows), Fiber.join)
-        expect(ids).toEqual(rows.map((row) => `id-${row}`))
-        expect(direct).toEqual([])
-        expect(viaFiber).toEqual([rows.slice(0, 2), rows.slice(2)])
-      }))
-  })
-
-  describe("callers with no fiber (submit, the Promise facade)", () => {
-    const submitted = <E, E2>(batcher: InsertBatcher<string, E>, row: string, deadline?: {
-      readonly millis: number
-      readonly onTimeout: () => E2
-    }) => new Promise<Exit.Exit<string, unknown>>((resolve) => batcher.submit(row, deadline, resolve))
-
-    it.effect("share statements with the fibers' rows, and each gets its own id", () =>
-      Effect.gen(function*() {
-        const { batcher, direct } = directBatcher()
-        const fibers = yield* storeTogether(batcher, ["f0", "f1"])
-        const plain = ["p0", "p1"].map((row) => submitted(batcher, row))
-        expect(yield* Effect.forEach(fibers, Fiber.join)).toEqual(["id-f0", "id-f1"])
-        expect(yield* Effect.promise(() => Promise.all(plain))).toEqual([Exit.succeed("id-p0"), Exit.succeed("id-p1")])
-        expect(direct).toEqual([["f0", "f1"], ["p0", "p1"]])
-      }))
-
-    it.effect("a row still waiting when its deadline passes fails with the deadline's error and is not written", () =>
-      Effect.gen(function*() {
-        // A stand-in driver that answers only when told: both places stay taken for as long as the test wants.
-        const sent: Array<ReadonlyArray<string>> = []
-        const answers: Array<() => void> = []
-        const batcher = makeInsertBatcher<string, never>({
-          insertNow: (rows, done) => {
-            sent.push(rows)
-            answers.push(() => done(Exit.succeed(rows.map((row) => `id-${row}`))))
-            return true
-          },
-          insertOne: () => Effect.dieMessage("the driver took every statement"),
-          insertMany: () => Effect.dieMessage("the driver took every statement"),
-          retryRowByRow: () => false,
-          sizeOf: () => 100,
-          maxRows: 1000,
-          maxBytes: 1024 * 1024,
-          maxInFlight: 2,
-          runtime: Runtime.defaultRuntime
+      const db = standInDatabase({ manual: true })
+      const scope = yield* Scope.make()
+      const batcher = yield* Scope.extend(db.batcher({ maxInFlight: 1 }), scope)
+      const callers = yield* storeTogether(batcher.insert, ["sent", "waiting"])
+      expect(db.statements).toEqual([["sent"]])
+      yield* Scope.close(scope, Exit.void)
+      for (const caller of callers) {
+        const exit = yield* Effect.timeoutFail(Fiber.await(caller), {
+          duration: "200 millis",
+          onTimeout: () => "still waiting"
         })
-        // A turn of the event loop: the batcher sends what waits after the current microtask.
-        const nextTurn = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 0)))
-        const first = [submitted(batcher, "a")]
-        yield* nextTurn
-        first.push(submitted(batcher, "b"))
-        yield* nextTurn
-        expect(sent).toEqual([["a"], ["b"]])
-        const late = submitted(batcher, "late", { millis: 1, onTimeout: () => "too late" })
-        expect(yield* Effect.promise(() => late)).toEqual(Exit.fail("too late"))
-        for (const answer of answers) answer()
-        expect(yield* Effect.promise(() => Promise.all(first))).toEqual([Exit.succeed("id-a"), Exit.succeed("id-b")])
-        yield* nextTurn
-        expect(sent).toEqual([["a"], ["b"]])
-      }))
-  })
+        expect(Exit.isInterrupted(exit)).toBe(true)
+      }
+    }))
 })

@@ -1,8 +1,9 @@
 /**
- * The database a command works on: a raw `SqlClient` (for the schema checks, the statistics per session and the
- * bulk copy) and the `CheckpointStorage` over that same client, so both share one connection pool.
+ * The database a command works on. Every command reaches it through the `CheckpointStorage` service; only `doctor`
+ * and `migrate` get the bare client, for the functions of src/layers that inspect and migrate the schema (building
+ * a storage would apply the migrations, and `doctor` must change nothing).
  */
-import * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -20,11 +21,10 @@ import { StorageConnectionError } from "../services/CheckpointStorageError.js"
 import type { DatabaseUrl } from "./DatabaseUrl.js"
 
 /**
- * The database of a command, with the client that talks to it.
+ * The database of a command, as its URL names it.
  */
 export class CliDatabase extends Context.Tag("effect-checkpoint-storage/cli/CliDatabase")<CliDatabase, {
   readonly url: DatabaseUrl
-  readonly sql: SqlClient.SqlClient
 }>() {}
 
 const connectFailure = (url: DatabaseUrl, cause: unknown): StorageConnectionError => {
@@ -88,25 +88,17 @@ const mapConnectFailure = (url: DatabaseUrl) => <A, E>(layer: Layer.Layer<A, E>)
       : Layer.fail(connectFailure(url, Cause.squash(cause))))
 
 /**
- * The database without the storage: connects, but applies no migration (for `doctor` and `migrate`).
+ * The database's client without the storage: connects, but applies no migration (for `doctor` and `migrate`).
  */
 export const layerDatabase = (
   url: DatabaseUrl
 ): Layer.Layer<CliDatabase | SqlClient.SqlClient, StorageConnectionError> =>
-  Layer.effect(
-    CliDatabase,
-    Effect.map(SqlClient.SqlClient, (sql) => ({ url, sql: sql.withoutTransforms() }))
-  ).pipe(Layer.provideMerge(clientLayer(url)))
+  Layer.merge(Layer.succeed(CliDatabase, { url }), clientLayer(url))
 
 /**
- * The database and the storage over it (building it applies any pending migration, as every layer does).
+ * The storage of the database (building it applies any pending migration, as every layer does).
  */
 export const layerStorage = (
   url: DatabaseUrl
-): Layer.Layer<CliDatabase | CheckpointStorage, StorageLayerError> => {
-  const client = clientLayer(url)
-  return Layer.merge(
-    layerSql(),
-    Layer.effect(CliDatabase, Effect.map(SqlClient.SqlClient, (sql) => ({ url, sql: sql.withoutTransforms() })))
-  ).pipe(Layer.provide(client))
-}
+): Layer.Layer<CliDatabase | CheckpointStorage, StorageLayerError> =>
+  Layer.merge(Layer.succeed(CliDatabase, { url }), layerSql().pipe(Layer.provide(clientLayer(url))))

@@ -1,7 +1,8 @@
 /**
- * `import`: checkpoints from a JSON Lines export (a file or stdin) into a database, in batches. A file written by
- * `export` carries an exportId, recorded in the target's copy ledger: importing it again (after an interruption,
- * or by mistake) adds only what is missing. ParentIds are mapped to the new ids.
+ * `import`: checkpoints from a JSON Lines export (a file or stdin) into a database, in batches, through the storage's
+ * `importAgentCheckpoints` / `importAppCheckpoints` (one transaction per batch and table). A file written by
+ * `export` carries an exportId, which names the import's source: importing it again (after an interruption, or by
+ * mistake) adds only what is missing. ParentIds are mapped to the new ids.
  */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
@@ -16,27 +17,31 @@ import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Crypto from "node:crypto"
-import { refailSqlError } from "../internal/refailSqlError.js"
-import { NamedAgentCheckpoint } from "../schema/AgentCheckpoint.js"
-import { AppSessionCheckpoint } from "../schema/AppCheckpoint.js"
+import { ImportedAgentCheckpoint, ImportedAppCheckpoint, type ImportResult } from "../schema/CheckpointImport.js"
+import { CheckpointStorage } from "../services/CheckpointStorage.js"
 import { CliDatabase } from "./CliDatabase.js"
 import { CommandFailedError, UsageError } from "./CliError.js"
+import { commandHelp } from "./CommandHelp.js"
 import { databaseOptions, jsonOption } from "./CommonOptions.js"
 import { DEFAULT_BATCH_SIZE } from "./CopyCommand.js"
-import { ensureLedger, sourceKey, writeBatch } from "./CopyLedger.js"
 import { ExportHeader, ExportLine } from "./ExportFormat.js"
 import { countLines, readLines } from "./LineFiles.js"
 import { printJson } from "./Output.js"
 import { makeProgress } from "./Progress.js"
 import { withStorage } from "./RunCommand.js"
-import { agentTable, appTable, type TransferRow } from "./TransferTables.js"
-import { commandHelp } from "./CommandHelp.js"
 
 const decodeHeader = Schema.decodeUnknownEither(Schema.parseJson(ExportHeader))
 const decodeLine = Schema.decodeUnknownEither(Schema.parseJson(ExportLine))
-// The checks a store makes (lengths, NUL characters, createdAt range), since the import writes rows directly.
-const validateAgent = Schema.decodeUnknownEither(NamedAgentCheckpoint)
-const validateApp = Schema.decodeUnknownEither(AppSessionCheckpoint)
+// The storage checks every checkpoint as a store does; checked here first too, so that a bad line is named by its
+// number rather than by its place in a batch.
+const checkAgent = Schema.decodeUnknownEither(ImportedAgentCheckpoint)
+const checkApp = Schema.decodeUnknownEither(ImportedAppCheckpoint)
+
+/**
+ * The import's source for a file written by `export`: the same name the copy ledger has always recorded it under,
+ * so that a file imported by an earlier version is not imported twice.
+ */
+const exportSource = (exportId: string) => `export:${exportId}`
 
 // The innermost line of the parse error says what is wrong ("Expected string, actual undefined").
 const invalidLine = (lineNumber: number, error: ParseResult.ParseError) => {
@@ -44,38 +49,29 @@ const invalidLine = (lineNumber: number, error: ParseResult.ParseError) => {
   return new CommandFailedError({ reason: `Line ${lineNumber} is not a checkpoint: ${detail}` })
 }
 
-const toRow = (lineNumber: number, text: string) =>
-  Effect.gen(function*() {
-    const decoded = decodeLine(text)
-    if (Either.isLeft(decoded)) return yield* invalidLine(lineNumber, decoded.left)
-    const line = decoded.right
-    const { id: _, parentId: __, table: ___, ...checkpoint } = line
-    const valid = line.table === "agent"
-      ? Either.map(validateAgent(checkpoint), () => undefined)
-      : Either.map(validateApp(checkpoint), () => undefined)
-    if (Either.isLeft(valid)) return yield* invalidLine(lineNumber, valid.left)
-    const columns: Record<string, string | number> = line.table === "agent"
-      ? {
-        sessionId: line.sessionId,
-        agentId: line.agentId,
-        agentType: line.agentType,
-        name: line.name,
-        createdAt: line.createdAt
-      }
-      : {
-        sessionId: line.sessionId,
-        hostname: line.hostname,
-        projectDirectory: line.projectDirectory,
-        createdAt: line.createdAt
-      }
-    const row: TransferRow = {
-      sourceId: Number(line.id),
-      parentSourceId: line.parentId === undefined || line.parentId === null ? null : Number(line.parentId),
-      columns,
-      state: JSON.stringify(line.state)
-    }
-    return [line.table, row] as const
-  })
+type Imported =
+  | { readonly table: "agent"; readonly checkpoint: ImportedAgentCheckpoint }
+  | { readonly table: "app"; readonly checkpoint: ImportedAppCheckpoint }
+
+const toImported = (lineNumber: number, text: string): Effect.Effect<Imported, CommandFailedError> => {
+  const decoded = decodeLine(text)
+  if (Either.isLeft(decoded)) return Effect.fail(invalidLine(lineNumber, decoded.left))
+  const { id, parentId, table, ...checkpoint } = decoded.right
+  const ids = {
+    sourceId: String(id),
+    ...(parentId === undefined || parentId === null ? {} : { sourceParentId: String(parentId) })
+  }
+  if (table === "agent") {
+    const checked = checkAgent({ ...ids, checkpoint })
+    return Either.isLeft(checked)
+      ? Effect.fail(invalidLine(lineNumber, checked.left))
+      : Effect.succeed({ table, checkpoint: checked.right })
+  }
+  const checked = checkApp({ ...ids, checkpoint })
+  return Either.isLeft(checked)
+    ? Effect.fail(invalidLine(lineNumber, checked.left))
+    : Effect.succeed({ table, checkpoint: checked.right })
+}
 
 /**
  * The `import` command.
@@ -99,46 +95,50 @@ export const importCommand = Command.make(
       if (args.batchSize < 1 || args.batchSize > 10_000) {
         return yield* new UsageError({ reason: "--batch-size must be from 1 to 10000" })
       }
-      const { sql, url } = yield* CliDatabase
-      const ledger = { sql, dialect: url.dialect }
-      const onTarget = Effect.mapError(refailSqlError(url.dialect, "import"))
-      yield* onTarget(ensureLedger(ledger))
+      const storage = yield* CheckpointStorage
+      const { url } = yield* CliDatabase
       const lines = Option.isSome(args.file) ? yield* countLines(args.file.value) : undefined
       const progress = yield* makeProgress(
         "import",
         lines === undefined ? Option.none() : Option.some(Math.max(0, lines - 1))
       )
-      // Without a header (a file not written by `export`) the import is not resumable: a fresh key per run.
-      const key = yield* Ref.make(sourceKey(`import:${Crypto.randomUUID()}`))
+      // Without a header (a file not written by `export`) the import is not resumable: a fresh source per run.
+      const source = yield* Ref.make(`import:${Crypto.randomUUID()}`)
       const totals = yield* Ref.make({ written: 0, skipped: 0, orphans: 0 })
+      const record = (result: ImportResult) =>
+        Ref.update(totals, (t) => ({
+          written: t.written + result.written,
+          skipped: t.skipped + result.skipped,
+          orphans: t.orphans + result.orphans
+        }))
       yield* readLines(args.file).pipe(
         Stream.zipWithIndex,
         Stream.filter(([text]) => text.trim() !== ""),
         Stream.grouped(args.batchSize),
         Stream.runForEach((chunk) =>
           Effect.gen(function*() {
-            const agents: Array<TransferRow> = []
-            const apps: Array<TransferRow> = []
+            const agents: Array<ImportedAgentCheckpoint> = []
+            const apps: Array<ImportedAppCheckpoint> = []
             for (const [text, index] of Chunk.toReadonlyArray(chunk)) {
               if (index === 0) {
                 const header = decodeHeader(text)
                 if (Either.isRight(header)) {
-                  yield* Ref.set(key, sourceKey(`export:${header.right.exportId}`))
+                  yield* Ref.set(source, exportSource(header.right.exportId))
                   continue
                 }
               }
-              const [table, row] = yield* toRow(index + 1, text)
-              ;(table === "agent" ? agents : apps).push(row)
+              const imported = yield* toImported(index + 1, text)
+              if (imported.table === "agent") agents.push(imported.checkpoint)
+              else apps.push(imported.checkpoint)
             }
-            const currentKey = yield* Ref.get(key)
-            for (const [table, rows] of [[agentTable, agents], [appTable, apps]] as const) {
-              const result = yield* onTarget(writeBatch(ledger, currentKey, table, rows))
-              yield* Ref.update(totals, (t) => ({
-                written: t.written + result.written,
-                skipped: t.skipped + result.skipped,
-                orphans: t.orphans + result.orphans
-              }))
-              yield* progress.advance(rows.length)
+            const from = yield* Ref.get(source)
+            if (agents.length > 0) {
+              yield* record(yield* storage.importAgentCheckpoints(from, agents))
+              yield* progress.advance(agents.length)
+            }
+            if (apps.length > 0) {
+              yield* record(yield* storage.importAppCheckpoints(from, apps))
+              yield* progress.advance(apps.length)
             }
           })
         )

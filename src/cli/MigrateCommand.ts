@@ -5,12 +5,12 @@ import * as Command from "@effect/cli/Command"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { runCheckpointMigrations } from "../layers/CheckpointMigrations.js"
+import { appliedMigrations, expectedVersion } from "../layers/CheckpointSchemaReport.js"
 import { CliDatabase } from "./CliDatabase.js"
+import { commandHelp } from "./CommandHelp.js"
 import { databaseOptions, jsonOption } from "./CommonOptions.js"
 import { printJson } from "./Output.js"
 import { withDatabase } from "./RunCommand.js"
-import { appliedMigrations, expectedVersion } from "./SchemaVersion.js"
-import { commandHelp } from "./CommandHelp.js"
 
 /**
  * The `migrate` command.
@@ -19,7 +19,7 @@ export const migrateCommand = Command.make("migrate", { json: jsonOption, ...dat
   Effect.gen(function*() {
     const { url } = yield* CliDatabase
     const ran = yield* runCheckpointMigrations({ dialect: url.dialect })
-    const recorded = yield* appliedMigrations
+    const recorded = yield* appliedMigrations({ dialect: url.dialect })
     const version = recorded.at(-1)?.[0] ?? 0
     if (args.json) {
       return yield* printJson({

@@ -6,44 +6,19 @@ import * as Options from "@effect/cli/Options"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { refailSqlError } from "../internal/refailSqlError.js"
-import type { TableStatistics } from "../schema/CheckpointQuery.js"
+import type { SessionStatistics, TableStatistics } from "../schema/CheckpointQuery.js"
 import { CheckpointStorage } from "../services/CheckpointStorage.js"
 import { CliDatabase } from "./CliDatabase.js"
+import { commandHelp } from "./CommandHelp.js"
 import { databaseOptions, jsonOption } from "./CommonOptions.js"
 import { formatBytes, formatTime, printJson, renderTable, truncate } from "./Output.js"
 import { withStorage } from "./RunCommand.js"
-import { commandHelp } from "./CommandHelp.js"
 
-interface SessionStatistics {
-  readonly table: "agent" | "app"
-  readonly sessionId: string
-  readonly count: number
-  readonly totalBytes: number
-  readonly newestCreatedAt: number
-}
+// The most sessions the storage reports per table in one call.
+const MAX_SESSIONS = 10_000
 
-// The statistics per session are not in the storage's API: one GROUP BY per table, on the sessionId index.
-const sessionStatistics = (limit: number) =>
-  Effect.gen(function*() {
-    const { sql, url } = yield* CliDatabase
-    const perTable = (table: "AgentCheckpoints" | "AppCheckpoints", name: "agent" | "app") =>
-      sql<Record<string, unknown>>`SELECT ${sql("sessionId")} AS ${sql("sessionId")}, COUNT(*) AS ${sql("count")},
-SUM(${sql("sizeBytes")}) AS ${sql("totalBytes")}, MAX(${sql("createdAt")}) AS ${sql("newest")}
-FROM ${sql(table)} GROUP BY ${sql("sessionId")} ORDER BY ${sql("newest")} DESC LIMIT ${sql.literal(String(limit))}`.pipe(
-        Effect.map((rows) =>
-          rows.map((row): SessionStatistics => ({
-            table: name,
-            sessionId: String(row.sessionId),
-            count: Number(row.count),
-            totalBytes: Number(row.totalBytes ?? 0),
-            newestCreatedAt: Number(row.newest)
-          }))
-        ),
-        Effect.mapError(refailSqlError(url.dialect, "stats"))
-      )
-    return [...yield* perTable("AgentCheckpoints", "agent"), ...yield* perTable("AppCheckpoints", "app")]
-  })
+const ofTable = (table: "agent" | "app") => (sessions: ReadonlyArray<SessionStatistics>) =>
+  sessions.map((session) => ({ table, ...session }))
 
 const tableRow = (name: string, stats: TableStatistics) => [
   name,
@@ -72,7 +47,8 @@ export const statsCommand = Command.make(
       const storage = yield* CheckpointStorage
       const { url } = yield* CliDatabase
       const tables = yield* storage.statistics()
-      const sessions = yield* sessionStatistics(Math.max(1, args.sessions))
+      const perSession = yield* storage.sessionStatistics({ limit: Math.min(MAX_SESSIONS, Math.max(1, args.sessions)) })
+      const sessions = [...ofTable("agent")(perSession.agentCheckpoints), ...ofTable("app")(perSession.appCheckpoints)]
       if (args.json) return yield* printJson({ database: url.display, ...tables, sessions })
       yield* Console.log(`Checkpoints in ${url.display}\n`)
       yield* Console.log(renderTable(["table", "count", "total", "largest", "oldest", "newest"], [

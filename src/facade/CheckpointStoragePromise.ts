@@ -9,7 +9,6 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
-import { identity } from "effect/Function"
 import type * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
@@ -17,8 +16,6 @@ import * as Runtime from "effect/Runtime"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { StorageLayerError } from "../internal/clientLayer.js"
-import { type DirectCalls, directCallsOf, type HotInput, type HotOperation, type HotSuccess, type Withdraw } from "../internal/directCalls.js"
-import { collectsSpans } from "../internal/operationSpan.js"
 import type {
   AgentCheckpointListItem,
   NamedAgentCheckpoint,
@@ -38,8 +35,10 @@ import {
   type CheckpointPage,
   type CheckpointStreamOptions,
   DEFAULT_PAGE_SIZE,
+  type PrunePlan,
   type PruneResult,
   type RetentionPolicy,
+  type SessionStatistics,
   type TableStatistics
 } from "../schema/CheckpointQuery.js"
 import type {
@@ -104,9 +103,6 @@ interface StartedRuntime {
   readonly managed: ManagedRuntime.ManagedRuntime<CheckpointStorage, StorageLayerError>
   readonly runtime: Runtime.Runtime<CheckpointStorage>
   readonly storage: CheckpointStorageService
-  /** The storage's hot operations as callbacks; undefined when it has none, or when its spans are collected (the
-   * callbacks make none). */
-  readonly direct: DirectCalls | undefined
 }
 
 // A rejection is the typed error itself (an Error with `_tag` and its fields), never a FiberFailure wrapper.
@@ -158,31 +154,11 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
     )
   }
 
-  // The hot operations (store, retrieve, latest, a page) once started: the storage's callbacks
-  // (internal/directCalls.ts), no fiber per call. The operation's Effect when the storage has none or must run it as
-  // an Effect (a store with a parent), and before the start.
-  #runDirect<K extends HotOperation, B>(name: K, input: HotInput<K>, toResult: (value: HotSuccess<K>) => B): Promise<B> {
-    const started = this.#started
-    const calls = started !== undefined && started.managed === this.#runtime ? started.direct : undefined
-    // The six operations share these shapes; TypeScript cannot follow `name` from the union to one of them.
-    const operation = (storage: CheckpointStorageService) =>
-      Effect.map((storage[name] as (input: HotInput<K>) => Effect.Effect<HotSuccess<K>, unknown>)(input), toResult)
-    if (calls === undefined) return this.#run(operation)
-    const call = calls[name] as (input: HotInput<K>, done: (outcome: Exit.Exit<HotSuccess<K>, unknown>) => void) => Withdraw | false
-    return new Promise((resolve, reject) => {
-      // A Promise cannot be taken back: what the call returns to withdraw it is not kept.
-      const sent = call(input, (exit) => Exit.isSuccess(exit) ? resolve(toResult(exit.value)) : reject(rejection(exit.cause)))
-      if (sent === false) resolve(this.#run(operation))
-    })
-  }
-
   #remember(managed: ManagedRuntime.ManagedRuntime<CheckpointStorage, StorageLayerError>): void {
     if (this.#started?.managed === managed) return
     managed.runtime().then((runtime) => {
       if (this.#runtime === managed) {
-        const storage = Context.get(runtime.context, CheckpointStorage)
-        const traced = Runtime.runSync(runtime)(Effect.withFiberRuntime((fiber) => Effect.succeed(collectsSpans(fiber))))
-        this.#started = { managed, runtime, storage, direct: traced ? undefined : directCallsOf(storage) }
+        this.#started = { managed, runtime, storage: Context.get(runtime.context, CheckpointStorage) }
       }
     }, () => {})
   }
@@ -259,12 +235,12 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
   }
 
   storeAgentCheckpoint(checkpoint: NamedAgentCheckpoint): Promise<string> {
-    return this.#runDirect("storeAgentCheckpoint", checkpoint, identity)
+    return this.#run((storage) => storage.storeAgentCheckpoint(checkpoint))
   }
 
   /** The checkpoint, or null when there is none with this id (also for ids such as "abc"). */
   retrieveAgentCheckpoint(id: string): Promise<StoredAgentCheckpoint | null> {
-    return this.#runDirect("retrieveAgentCheckpoint", id, Option.getOrNull)
+    return this.#run((storage) => Effect.map(storage.retrieveAgentCheckpoint(id), Option.getOrNull))
   }
 
   /**
@@ -280,15 +256,15 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
       return this.#run((storage) => Effect.map(storage.listAgentCheckpoints(), (items) => [...items]))
     }
     const { hostname: _, projectDirectory: __, ...query } = options
-    return this.#runDirect("listAgentCheckpoints", { ...query, includeTotal: true }, toPaginated(options))
+    return this.#run((storage) => Effect.map(storage.listAgentCheckpoints({ ...query, includeTotal: true }), toPaginated(options)))
   }
 
   storeAppCheckpoint(checkpoint: AppSessionCheckpoint): Promise<string> {
-    return this.#runDirect("storeAppCheckpoint", checkpoint, identity)
+    return this.#run((storage) => storage.storeAppCheckpoint(checkpoint))
   }
 
   retrieveAppCheckpoint(id: string): Promise<StoredAppCheckpoint | null> {
-    return this.#runDirect("retrieveAppCheckpoint", id, Option.getOrNull)
+    return this.#run((storage) => Effect.map(storage.retrieveAppCheckpoint(id), Option.getOrNull))
   }
 
   /** Without options: every app checkpoint, newest first. With options: a `PaginatedResult`. */
@@ -301,23 +277,23 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
       return this.#run((storage) => Effect.map(storage.listAppCheckpoints(), (items) => [...items]))
     }
     const { agentId: _, agentType: __, ...query } = options
-    return this.#runDirect("listAppCheckpoints", { ...query, includeTotal: true }, toPaginated(options))
+    return this.#run((storage) => Effect.map(storage.listAppCheckpoints({ ...query, includeTotal: true }), toPaginated(options)))
   }
 
   /** The newest app checkpoint, of those matching the filter if one is given, or null. */
   retrieveLatestAppCheckpoint(filter?: AppCheckpointFilter): Promise<StoredAppCheckpoint | null> {
-    return this.#runDirect("retrieveLatestAppCheckpoint", filter, Option.getOrNull)
+    return this.#run((storage) => Effect.map(storage.retrieveLatestAppCheckpoint(filter), Option.getOrNull))
   }
 
   // --- Beyond Token Ring's interfaces: the same operations as the Effect service ---------------------------------
 
   /** One page with a keyset cursor: pass `nextCursor` back as `cursor` for the next page (null on the last). */
   listAgentCheckpointPage(options: AgentCheckpointListOptions): Promise<CursorPage<AgentCheckpointListItem>> {
-    return this.#runDirect("listAgentCheckpoints", options, toCursorPage)
+    return this.#run((storage) => Effect.map(storage.listAgentCheckpoints(options), toCursorPage))
   }
 
   listAppCheckpointPage(options: AppCheckpointListOptions): Promise<CursorPage<AppSessionListItem>> {
-    return this.#runDirect("listAppCheckpoints", options, toCursorPage)
+    return this.#run((storage) => Effect.map(storage.listAppCheckpoints(options), toCursorPage))
   }
 
   /** Every matching agent checkpoint, read a page at a time (`for await … of`). */
@@ -343,7 +319,7 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
 
   /** The newest agent checkpoint matching the filter (`{ sessionId }`, `{ agentId }`, …), or null. */
   retrieveLatestAgentCheckpoint(filter?: AgentCheckpointFilter): Promise<StoredAgentCheckpoint | null> {
-    return this.#runDirect("retrieveLatestAgentCheckpoint", filter, Option.getOrNull)
+    return this.#run((storage) => Effect.map(storage.retrieveLatestAgentCheckpoint(filter), Option.getOrNull))
   }
 
   /** Deletes one agent checkpoint; resolves to the number of rows removed (0 or 1). */
@@ -365,8 +341,24 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
   }
 
   /** Applies a retention policy now; resolves to the rows removed per table. */
-  prune(policy: RetentionPolicy): Promise<PruneResult> {
-    return this.#run((storage) => storage.prune(policy))
+  prune(policy: RetentionPolicy, options?: { readonly batchSize?: number | undefined }): Promise<PruneResult> {
+    return this.#run((storage) => storage.prune(policy, options))
+  }
+
+  /** What `prune` would delete now, per table: how many, their bytes, and the first `sampleSize` (default 10). */
+  planPrune(
+    policy: RetentionPolicy,
+    options?: { readonly sampleSize?: number | undefined }
+  ): Promise<PrunePlan<AgentCheckpointListItem, AppSessionListItem>> {
+    return this.#run((storage) => storage.planPrune(policy, options))
+  }
+
+  /** Per session, the sessions with the newest checkpoints first (at most `limit`, default 20), per table. */
+  sessionStatistics(options?: { readonly limit?: number | undefined }): Promise<{
+    readonly agentCheckpoints: ReadonlyArray<SessionStatistics>
+    readonly appCheckpoints: ReadonlyArray<SessionStatistics>
+  }> {
+    return this.#run((storage) => storage.sessionStatistics(options))
   }
 
   /** Count, total and largest state size, oldest and newest createdAt (null when empty), per table. */

@@ -1,6 +1,7 @@
 /**
- * What every per-client layer does around its @effect/sql client: load the driver only when the layer is built,
- * turn a failure to connect into StorageConnectionError, and put the storage on top.
+ * What every per-client layer does around its @effect/sql client (the official `PgClient` and `MysqlClient`, the
+ * SQLite client of clients/SqliteClient.ts): load the driver only when the layer is built, turn a failure to connect
+ * into StorageConnectionError, and put the storage on top.
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Cause from "effect/Cause"
@@ -54,7 +55,8 @@ export const importDriver = <A>(
   })
 
 const connectFailure = (dialect: Dialect, target: string, cause: unknown): StorageConnectionError => {
-  // @effect/sql clients wrap the driver's error in a SqlError; a few (better-sqlite3 opening a file) throw it.
+  // The clients (the official ones and clients/SqliteClient.ts) wrap the driver's error in a SqlError ("Failed to
+  // connect", "Failed to open database"); anything else that failed is reported as it is.
   const driverError = typeof cause === "object" && cause !== null && "_tag" in cause && cause._tag === "SqlError" &&
       "cause" in cause && cause.cause !== undefined
     ? cause.cause

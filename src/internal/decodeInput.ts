@@ -6,7 +6,6 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { CheckpointValidationError } from "../services/CheckpointStorageError.js"
-import { compileValidAsIs } from "./validAsIs.js"
 
 const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
   path.map((key, index) => (typeof key === "number" ? `[${key}]` : index === 0 ? String(key) : `.${String(key)}`))
@@ -49,18 +48,4 @@ export const decodeInputEither = <A, I>(schema: Schema.Schema<A, I, never>, subj
   const decode = Schema.decodeUnknownEither(schema, { errors: "all" })
   return (input: unknown): Either.Either<A, CheckpointValidationError> =>
     Either.mapLeft(decode(input), (error) => toValidationError(subject, error))
-}
-
-/**
- * {@link decodeInputEither} for an input that is read by the schema's keys only (a checkpoint to store, a filter):
- * an input that decodes to itself is given back as it is, excess keys and all, without the decoder's garbage (see
- * validAsIs.ts); the decoder runs for the others, to say what is wrong with them or to transform them.
- *
- * @internal
- */
-export const validateInputEither = <A, I>(schema: Schema.Schema<A, I, never>, subject: string) => {
-  const decode = decodeInputEither(schema, subject)
-  const validAsIs = compileValidAsIs(schema.ast)
-  return (input: unknown): Either.Either<A, CheckpointValidationError> =>
-    validAsIs?.(input) === true ? Either.right(input as A) : decode(input)
 }

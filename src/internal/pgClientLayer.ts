@@ -1,22 +1,22 @@
 /**
- * The @effect/sql-pg client of `layerPostgres`, over a node-postgres pool built here (`PgClient.fromPool`) instead
- * of inside @effect/sql-pg (`PgClient.layer`), so that the storage can also run its hot statements on the pool as
- * named prepared statements (internal/preparedStatements.ts). The pool is configured and checked as
- * `PgClient.make` does it (@effect/sql-pg 0.53).
+ * The @effect/sql-pg client of `layerPostgres`: the official `PgClient`, over a node-postgres pool built here and
+ * handed to it with `PgClient.fromPool` instead of built inside @effect/sql-pg (`PgClient.layer`), so that the pool's
+ * connections name the statements they send and prepare each one once (internal/pgStatementNames.ts). The pool is
+ * configured, checked and closed as `PgClient.make` does it (@effect/sql-pg 0.53).
  *
  * @internal
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
-import type { PgClientConfig } from "@effect/sql-pg/PgClient"
+import type * as PgClient from "@effect/sql-pg/PgClient"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Pg from "pg"
-import { DriverPreparedStatements, pgPreparedStatements } from "./preparedStatements.js"
+import { namingStatements } from "./pgStatementNames.js"
 
 /**
  * The modules the layer loads when it is built.
@@ -25,19 +25,23 @@ import { DriverPreparedStatements, pgPreparedStatements } from "./preparedStatem
  */
 export interface PgModules {
   readonly Pool: typeof Pg.Pool
+  readonly Client: typeof Pg.Client
   readonly PgClient: typeof import("@effect/sql-pg/PgClient")
 }
 
 /**
+ * Provides the `PgClient` and, as the same client, the `SqlClient`, as `PgClient.layer` does.
+ *
  * @internal
  */
 export const pgClientLayer = (
   modules: PgModules,
-  options: PgClientConfig
-): Layer.Layer<SqlClient.SqlClient | DriverPreparedStatements, SqlError> =>
+  options: PgClient.PgClientConfig
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError> =>
   Layer.scopedContext(Effect.gen(function*() {
     const connectTimeout = options.connectTimeout === undefined ? undefined : Duration.toMillis(options.connectTimeout)
     const pool = new modules.Pool({
+      Client: namingStatements(modules.Client),
       connectionString: options.url ? Redacted.value(options.url) : undefined,
       user: options.username,
       host: options.host,
@@ -77,8 +81,5 @@ export const pgClientLayer = (
       transformJson: options.transformJson,
       types: options.types
     })
-    return Context.make(modules.PgClient.PgClient, client).pipe(
-      Context.add(SqlClient.SqlClient, client),
-      Context.add(DriverPreparedStatements, pgPreparedStatements(pool, client))
-    )
+    return Context.make(modules.PgClient.PgClient, client).pipe(Context.add(SqlClient.SqlClient, client))
   })).pipe(Layer.provide(Reactivity.layer))

@@ -191,6 +191,42 @@ WHERE name = ${column}`
 })
 
 /**
+ * The table that records which checkpoints of a source an import has written, and the ids they got, so that an
+ * import can resume, skip what it wrote before, and map parents across batches. The same table the CLI's `copy`
+ * created before it went through the storage (`CREATE … IF NOT EXISTS`: such a database keeps its entries).
+ *
+ * @since 0.1.0
+ */
+export const IMPORT_LEDGER_TABLE = "effect_checkpoint_storage_copies"
+
+const createImportLedger = Effect.gen(function*() {
+  const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+  const integer = sql.onDialectOrElse({ sqlite: () => sql.literal("INTEGER"), orElse: () => sql.literal("BIGINT") })
+  yield* sql`CREATE TABLE IF NOT EXISTS ${sql(IMPORT_LEDGER_TABLE)} (
+  ${sql("sourceKey")} VARCHAR(64) NOT NULL,
+  ${sql("tableName")} VARCHAR(32) NOT NULL,
+  ${sql("sourceId")} ${integer} NOT NULL,
+  ${sql("targetId")} ${integer} NOT NULL,
+  PRIMARY KEY (${sql("sourceKey")}, ${sql("tableName")}, ${sql("sourceId")})
+)`
+  // By target id too, unique: a verification maps each target row back to its source by key.
+  const indexName = `${IMPORT_LEDGER_TABLE}_target`
+  const columns = sql`${sql("sourceKey")}, ${sql("tableName")}, ${sql("targetId")}`
+  // MySQL has no CREATE INDEX IF NOT EXISTS (MariaDB has): ask the catalog first.
+  const [existing] = yield* sql.onDialectOrElse({
+    mysql: () =>
+      sql<{ readonly n: unknown }>`SELECT COUNT(*) AS ${sql("n")} FROM ${sql("information_schema.STATISTICS")}
+WHERE ${sql("TABLE_SCHEMA")} = DATABASE() AND ${sql("TABLE_NAME")} = ${IMPORT_LEDGER_TABLE} AND ${sql("INDEX_NAME")} = ${indexName}`,
+    orElse: () => Effect.succeed([{ n: 0 }])
+  })
+  if (Number(existing?.n ?? 0) > 0) return
+  yield* sql.onDialectOrElse({
+    mysql: () => sql`CREATE UNIQUE INDEX ${sql(indexName)} ON ${sql(IMPORT_LEDGER_TABLE)} (${columns})`,
+    orElse: () => sql`CREATE UNIQUE INDEX IF NOT EXISTS ${sql(indexName)} ON ${sql(IMPORT_LEDGER_TABLE)} (${columns})`
+  })
+})
+
+/**
  * The migrations, by id. Never edit one that has shipped: add the next.
  *
  * @since 0.1.0
@@ -198,7 +234,8 @@ WHERE name = ${column}`
 export const checkpointMigrations: Record<string, Effect.Effect<void, SqlError, SqlClient.SqlClient>> = {
   "1_checkpoint_tables": Effect.zipRight(createTables, alignMysqlColumnTypes),
   "2_list_indexes": createListIndexes,
-  "3_lineage_and_size": addLineageAndSize
+  "3_lineage_and_size": addLineageAndSize,
+  "4_import_ledger": createImportLedger
 }
 
 interface FailedMigration {

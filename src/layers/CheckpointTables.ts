@@ -7,6 +7,7 @@
 import * as Schema from "effect/Schema"
 import { NamedAgentCheckpoint } from "../schema/AgentCheckpoint.js"
 import { AppSessionCheckpoint } from "../schema/AppCheckpoint.js"
+import { ImportedAgentCheckpoint, ImportedAppCheckpoint } from "../schema/CheckpointImport.js"
 import {
   AgentCheckpointFilter,
   AgentCheckpointListOptions,
@@ -66,10 +67,15 @@ export interface CheckpointTable<
   /** The schema of a caller's input; its name is the `subject` of validation errors. */
   readonly input: Schema.Schema<Input, Input>
   readonly inputName: string
+  /** The schema of a checkpoint to import (see schema/CheckpointImport.ts), and its name. */
+  readonly imported: Schema.Schema.AnyNoContext
+  readonly importedName: string
   /** The columns written from the input (`state`, `parentId` and `sizeBytes` are written by the storage). */
   readonly inputColumns: ReadonlyArray<Extract<keyof Input, string>>
   /** The columns of a list item, in order. */
   readonly listColumns: ReadonlyArray<string>
+  /** The columns of a full row: the list item's and the state. */
+  readonly rowColumns: ReadonlyArray<string>
   /** A list row as the database returns it. Read without the input limits: a row written by drizzle-storage may
    * hold an empty or a long identifier. A NULL parentId is left out. */
   readonly listRow: Schema.Schema<ListRow, ListRowEncoded>
@@ -85,6 +91,15 @@ export interface CheckpointTable<
   /** The retention rules that apply to this table, each with the column it groups by. */
   readonly keepLastRules: ReadonlyArray<readonly [KeepLastRule, Extract<keyof Input, string>]>
 }
+
+/**
+ * Either table, as the implementation (written once for both) sees it; the service's interface gives each
+ * operation its table's types.
+ *
+ * @since 0.1.0
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyCheckpointTable = CheckpointTable<any, any, any, any, any, any, any, any>
 
 const storedColumns = {
   id: IdColumn,
@@ -118,8 +133,11 @@ export const agentCheckpoints = checkpointTable({
   name: "AgentCheckpoints",
   input: NamedAgentCheckpoint,
   inputName: "NamedAgentCheckpoint",
+  imported: ImportedAgentCheckpoint,
+  importedName: "ImportedAgentCheckpoint",
   inputColumns: ["sessionId", "agentId", "name", "agentType", "createdAt"],
   listColumns: ["id", "sessionId", "agentId", "agentType", "name", "createdAt", "parentId"],
+  rowColumns: ["id", "sessionId", "agentId", "agentType", "name", "createdAt", "parentId", "state"],
   listRow: AgentListRow,
   row: Schema.Struct({ ...AgentListRow.fields, state: Schema.String }),
   filterColumns: ["sessionId", "agentId", "agentType"],
@@ -144,8 +162,11 @@ export const appCheckpoints = checkpointTable({
   name: "AppCheckpoints",
   input: AppSessionCheckpoint,
   inputName: "AppSessionCheckpoint",
+  imported: ImportedAppCheckpoint,
+  importedName: "ImportedAppCheckpoint",
   inputColumns: ["sessionId", "hostname", "projectDirectory", "createdAt"],
   listColumns: ["id", "sessionId", "hostname", "projectDirectory", "createdAt", "parentId"],
+  rowColumns: ["id", "sessionId", "hostname", "projectDirectory", "createdAt", "parentId", "state"],
   listRow: AppListRow,
   row: Schema.Struct({ ...AppListRow.fields, state: Schema.String }),
   filterColumns: ["sessionId", "hostname", "projectDirectory"],

@@ -1,6 +1,5 @@
 /**
- * CheckpointStorage on MySQL or MariaDB through mysql2 (`@effect/sql-mysql2`'s compiler and a mysql2 pool of the
- * layer's own, see internal/mysqlClientLayer.ts).
+ * CheckpointStorage on MySQL or MariaDB through mysql2, on the official `MysqlClient` of @effect/sql-mysql2.
  *
  * @since 0.1.0
  */
@@ -16,7 +15,6 @@ import { type StorageLayerError, importDriver, storageOverClient } from "../inte
 import { type ConnectionWatchdog, makeConnectionWatchdog } from "../internal/connectionWatchdog.js"
 import { connectionStringValue, maskConnectionString } from "../internal/connectionTarget.js"
 import { decodeInputEither } from "../internal/decodeInput.js"
-import { mysqlClientLayer } from "../internal/mysqlClientLayer.js"
 import { MysqlStorageConfig } from "../schema/StorageConfig.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
 import { DEFAULT_CONNECT_TIMEOUT } from "./Postgres.js"
@@ -120,12 +118,11 @@ export const layerMysql = (options: MysqlStorageOptions): Layer.Layer<Checkpoint
     const valid = validate(options)
     if (Either.isLeft(valid)) return yield* valid.left
     const MysqlClient = yield* importDriver("mysql", "@effect/sql-mysql2", () => import("@effect/sql-mysql2/MysqlClient"))
-    const { createPool } = yield* importDriver("mysql", "mysql2", () => import("mysql2").then((mysql) => mysql.default ?? mysql))
     const watchdog = makeConnectionWatchdog()
     return storageOverClient({
       dialect: "mysql",
       target: maskConnectionString(options.connectionString),
-      client: mysqlClientLayer({ createPool, MysqlClient }, clientConfig(options, watchdog)),
+      client: MysqlClient.layer(clientConfig(options, watchdog)),
       storage: splitStorageOptions(options)[0],
       watchdog
     })

@@ -1,5 +1,6 @@
 /**
- * CheckpointStorage on PostgreSQL through node-postgres (`@effect/sql-pg`).
+ * CheckpointStorage on PostgreSQL through node-postgres, on the official `PgClient` of @effect/sql-pg (over a pool of
+ * the layer's own, see internal/pgClientLayer.ts).
  *
  * @since 0.1.0
  */
@@ -13,8 +14,8 @@ import * as Schema from "effect/Schema"
 import * as Net from "node:net"
 import { type StorageLayerError, importDriver, storageOverClient } from "../internal/clientLayer.js"
 import { makeConnectionWatchdog } from "../internal/connectionWatchdog.js"
-import { pgClientLayer } from "../internal/pgClientLayer.js"
 import { connectionStringValue, maskConnectionString } from "../internal/connectionTarget.js"
+import { pgClientLayer } from "../internal/pgClientLayer.js"
 import { decodeInputEither } from "../internal/decodeInput.js"
 import { PostgresStorageConfig } from "../schema/StorageConfig.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
@@ -65,7 +66,7 @@ export const layerPostgres = (options: PostgresStorageOptions): Layer.Layer<Chec
     const valid = validate(options)
     if (Either.isLeft(valid)) return yield* valid.left
     const PgClient = yield* importDriver("pg", "@effect/sql-pg", () => import("@effect/sql-pg/PgClient"))
-    const { Pool } = yield* importDriver("pg", "pg", () => import("pg").then((pg) => pg.default ?? pg))
+    const { Client, Pool } = yield* importDriver("pg", "pg", () => import("pg").then((pg) => pg.default ?? pg))
     const [storage, { connectionString, stream, type: _, ...client }] = splitStorageOptions(options)
     // node-postgres opens each connection on the socket this returns (its `stream` option; the caller's own, if
     // given), so that a connection that stops answering can be closed (see internal/connectionWatchdog.ts).
@@ -73,7 +74,7 @@ export const layerPostgres = (options: PostgresStorageOptions): Layer.Layer<Chec
     return storageOverClient({
       dialect: "pg",
       target: maskConnectionString(connectionString),
-      client: pgClientLayer({ Pool, PgClient }, {
+      client: pgClientLayer({ Client, Pool, PgClient }, {
         connectTimeout: DEFAULT_CONNECT_TIMEOUT,
         ...client,
         stream: () => watchdog.watch(stream === undefined ? new Net.Socket() : stream()),

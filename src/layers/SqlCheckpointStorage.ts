@@ -6,16 +6,14 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
+import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { operationTimedOut, withDeadline } from "../internal/deadline.js"
 import { decodeInput } from "../internal/decodeInput.js"
-import { cannotWithdraw, type DirectCalls, withDirectCalls, type Withdraw } from "../internal/directCalls.js"
-import { collectsSpans, withOperationSpan } from "../internal/operationSpan.js"
-import { DriverPreparedStatements, inClientTransaction, preparedStatementsOfClient } from "../internal/preparedStatements.js"
+import { operationTimedOut, withOperationTimeout } from "../internal/operationTimeout.js"
 import { refailSqlDefect } from "../internal/refailSqlError.js"
 import {
   type AgentCheckpointFilter,
@@ -23,6 +21,7 @@ import {
   type AppCheckpointFilter,
   type AppCheckpointListOptions,
   type CheckpointStreamOptions,
+  type PruneOptions,
   RetentionPolicy as RetentionPolicySchema,
   type RetentionPolicy
 } from "../schema/CheckpointQuery.js"
@@ -31,12 +30,12 @@ import {
   type CheckpointValidationError,
   type Dialect,
   MigrationError,
-  StorageConnectionError,
+  type StorageConnectionError,
   type StorageQueryError
 } from "../services/CheckpointStorageError.js"
 import { runCheckpointMigrations } from "./CheckpointMigrations.js"
 import { agentCheckpoints, appCheckpoints } from "./CheckpointTables.js"
-import { makeCheckpointTable } from "./SqlCheckpointTable.js"
+import { type CheckpointTableOperations, makeCheckpointTable } from "./SqlCheckpointTable.js"
 
 /**
  * @since 0.1.0
@@ -61,6 +60,11 @@ export interface SqlCheckpointStorageOptions {
    * `Duration.infinity` turns it off.
    */
   readonly operationTimeout?: Duration.DurationInput | undefined
+  /**
+   * Whether each SQL statement gets a span of its own (@effect/sql's) inside the operation's span
+   * `CheckpointStorage.<operation>`. Default false: one span per operation.
+   */
+  readonly statementSpans?: boolean | undefined
 }
 
 /**
@@ -93,8 +97,8 @@ export const resolveOperationTimeout = (
 export const splitStorageOptions = <T extends SqlCheckpointStorageOptions>(
   options: T
 ): readonly [SqlCheckpointStorageOptions, Omit<T, keyof SqlCheckpointStorageOptions>] => {
-  const { maxStateBytes, migrationsTable, operationTimeout, retention, ...rest } = options
-  return [{ maxStateBytes, migrationsTable, operationTimeout, retention }, rest]
+  const { maxStateBytes, migrationsTable, operationTimeout, retention, statementSpans, ...rest } = options
+  return [{ maxStateBytes, migrationsTable, operationTimeout, retention, statementSpans }, rest]
 }
 
 const resolveDialect = (sql: SqlClient.SqlClient): Effect.Effect<Dialect, MigrationError> =>
@@ -119,8 +123,18 @@ const StorageOptions = Schema.Struct({
 })
 const validateOptions = decodeInput(StorageOptions, "SqlCheckpointStorageOptions")
 
+const WholeNumber = (min: number, max: number) =>
+  Schema.Number.pipe(Schema.filter((n) => (Number.isInteger(n) && n >= min && n <= max) || `must be a whole number from ${min} to ${max}`))
+const PruneOptionsSchema = Schema.Struct({ batchSize: Schema.optional(WholeNumber(1, 10_000)) })
+const validatePlanOptions = decodeInput(Schema.Struct({ sampleSize: Schema.optional(WholeNumber(0, 10_000)) }), "PrunePlanOptions")
+const validateSessionOptions = decodeInput(Schema.Struct({ limit: Schema.optional(WholeNumber(1, 10_000)) }), "SessionStatisticsOptions")
+
+/** Spans of the operations are made without a stack trace: capturing one costs more than a SQLite read. */
+const spanOptions = { captureStackTrace: false } as const
+
 /**
- * Builds the storage on the `SqlClient` in context, after applying the migrations.
+ * Builds the storage on the `SqlClient` in context, after applying the migrations. Its insert batchers live as long
+ * as the scope.
  *
  * @since 0.1.0
  */
@@ -129,7 +143,7 @@ export const make = Effect.fnUntraced(function*(
 ): Effect.fn.Return<
   CheckpointStorageService,
   MigrationError | StorageConnectionError | CheckpointValidationError,
-  SqlClient.SqlClient
+  SqlClient.SqlClient | Scope.Scope
 > {
   const { maxStateBytes, retention } = yield* validateOptions({
     maxStateBytes: options.maxStateBytes,
@@ -143,213 +157,127 @@ export const make = Effect.fnUntraced(function*(
   yield* runCheckpointMigrations({ dialect, table: options.migrationsTable })
 
   const timeout = resolveOperationTimeout(dialect, options.operationTimeout)
-  const runtime = yield* Effect.runtime<never>()
-  // The driver's own prepared statements when the layer built the driver (layerPostgres), else the client's.
-  const prepared = Option.getOrElse(
-    yield* Effect.serviceOption(DriverPreparedStatements),
-    () => preparedStatementsOfClient(sql)
-  )
-  const tableOptions = { maxStateBytes, retention, operationTimeout: timeout }
-  const agents = makeCheckpointTable(sql, dialect, agentCheckpoints, tableOptions, { prepared, runtime })
-  const apps = makeCheckpointTable(sql, dialect, appCheckpoints, tableOptions, { prepared, runtime })
+  // @effect/sql makes a span per statement; inside an operation's own span they are left out unless asked for, as
+  // Effect's SqlMessageStorage does: tracing changes what is recorded, never what runs.
+  const statementTracing: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> =
+    options.statementSpans === true ? identity : Effect.withTracerEnabled(false)
+  const bound = <A, E, R>(operation: string) => (effect: Effect.Effect<A, E, R>) =>
+    Option.isNone(timeout)
+      ? effect as Effect.Effect<A, E | StorageConnectionError, R>
+      : withOperationTimeout(timeout.value, () => operationTimedOut(dialect, operation, timeout.value))(effect)
+  // The coalesced INSERTs of a table's stores run in the insert batcher's fibers, bounded like the stores.
+  const tableOptions = (store: string) => ({
+    maxStateBytes,
+    retention,
+    boundStatement: <A, E>(statement: Effect.Effect<A, E>) => statementTracing(bound<A, E, never>(store)(statement))
+  })
+  const agents = yield* makeCheckpointTable(sql, dialect, agentCheckpoints, tableOptions("storeAgentCheckpoint"))
+  const apps = yield* makeCheckpointTable(sql, dialect, appCheckpoints, tableOptions("storeAppCheckpoint"))
   const validatePolicy = decodeInput(RetentionPolicySchema, "RetentionPolicy")
+  const validatePruneOptions = decodeInput(PruneOptionsSchema, "PruneOptions")
 
-  // The bound of every operation (internal/deadline.ts): the caller gets the error at the bound, while the interrupted
-  // statement is cleaned up in the background (interrupting it can take longer: @effect/sql acquires a transaction's
-  // connection uninterruptibly, and @effect/sql-pg waits up to 5 s for its pg_cancel_backend). The connection it held
-  // is closed by the connection watchdog (internal/connectionWatchdog.ts) once it has been silent as long.
-  // `refailSqlDefect` first: a connection lost during a transaction's COMMIT or ROLLBACK reaches us as a defect.
-  // The span (internal/operationSpan.ts) only when a tracer collects it.
-  const bounded = <A, E, R>(
-    operation: string,
-    effect: Effect.Effect<A, E, R>
-  ): Effect.Effect<A, E | StorageConnectionError | StorageQueryError, R> => {
-    const typed = refailSqlDefect(dialect, operation)(effect)
-    const limited = Option.isNone(timeout)
-      ? typed
-      : withDeadline(Duration.toMillis(timeout.value), operationTimedOut(dialect, operation, timeout.value))(typed)
-    return withOperationSpan(`CheckpointStorage.${operation}`)(limited)
+  /**
+   * Every operation, the same way on every tracer: one span `CheckpointStorage.<operation>`, its statements'
+   * failures typed (`refailSqlDefect`: a connection lost during a transaction's COMMIT or ROLLBACK reaches us as a
+   * defect), and the operation timeout.
+   */
+  const operation = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
+    Effect.withSpan(
+      bound<A, E | StorageConnectionError | StorageQueryError, R>(name)(
+        refailSqlDefect(dialect, name)(statementTracing(effect))
+      ),
+      `CheckpointStorage.${name}`,
+      spanOptions
+    )
+  // A stream is bounded page by page (each pull), never as a whole: its consumer sets the pace.
+  const streamOperation = <A, E, R>(name: string, stream: Stream.Stream<A, E, R>) => {
+    const pulls = Effect.map(Stream.toPull(stream), (pull) => {
+      const traced = statementTracing(pull)
+      return Option.isNone(timeout) ? traced : withOperationTimeout(
+        timeout.value,
+        (): Option.Option<E | StorageConnectionError> => Option.some(operationTimedOut(dialect, name, timeout.value))
+      )(traced)
+    })
+    return Stream.withSpan(Stream.fromPull(pulls), `CheckpointStorage.${name}`, spanOptions)
   }
-  // The operations that bound themselves: a store (a plain one waits in the insert batcher, which bounds the wait
-  // itself), and the reads of one statement (retrieve, latest, a page), whose deadline rides on the driver's
-  // callback (internal/preparedStatements.ts): no fiber per call.
-  const selfBounded = <A, E, R>(
-    operation: string,
-    effect: Effect.Effect<A, E, R>
-  ): Effect.Effect<A, E | StorageConnectionError | StorageQueryError, R> =>
-    withOperationSpan(`CheckpointStorage.${operation}`)(refailSqlDefect(dialect, operation)(effect))
-  // The hot operations (store, retrieve, latest, a page) through the table's direct calls (internal/directCalls.ts,
-  // which the Promise facade calls too): the same checks, statements and decoding, from the driver's callback, with
-  // the answer at once when the driver gave it during the call (SQLite reads), else one wait for it; no span to make,
-  // no defect to map. Otherwise the operation's Effect, bounded by selfBounded: when spans are collected, inside a
-  // transaction of the caller's (the statement must use its connection), or when the call cannot run directly (a
-  // store with a parent, a driver that cannot take the statement now). Why: the Effect around each step cost a lone
-  // store on SQLite 0.74 → 0.84 of better-sqlite3's rate, 64 concurrent stores 2.4× → 2.9–3.0× (interleaved rounds),
-  // and a read by id 0.83 → 0.88; pages, see SqlCheckpointTable `planPage`.
-  const direct = <A, E>(
-    operation: string,
-    call: (done: (outcome: Exit.Exit<A, E>) => void) => Withdraw | false,
-    effect: () => Effect.Effect<A, E>
-  ): Effect.Effect<A, E | StorageConnectionError | StorageQueryError> =>
-    Effect.withFiberRuntime((fiber) => {
-      if (collectsSpans(fiber) || inClientTransaction(fiber.currentContext)) return selfBounded(operation, effect())
-      let answer: Exit.Exit<A, E> | undefined
-      let resume: ((outcome: Exit.Exit<A, E>) => void) | undefined
-      let withdraw = call((outcome) => (resume === undefined ? (answer = outcome) : resume(outcome)))
-      if (withdraw === false) return selfBounded(operation, effect())
-      // Registered before the driver's callback can come, unless the fiber yielded in between: then the answer is
-      // already here.
-      return answer ?? Effect.async<A, E>((resumeFiber) => {
-        if (answer !== undefined) return resumeFiber(answer)
-        if (withdraw === cannotWithdraw) {
-          resume = resumeFiber
-          return
-        }
-        // A store whose fiber ends while its row still waits in the batcher (the fiber was interrupted: nothing else
-        // ends it there) takes the row back. Watched from the fiber's end, not with a canceler: Effect wraps an
-        // async that returns one in onInterrupt, which cost a lone store on SQLite 0.81 → 0.77 of better-sqlite3's
-        // rate and 64 concurrent ones 2.7–2.9× → 2.3× (interleaved rounds).
-        fiber.addObserver(withdraw as Withdraw)
-        resume = (outcome) => {
-          fiber.removeObserver(withdraw as Withdraw)
-          // Let go of the call once answered. Objects of the async machinery of a finished call (this closure's
-          // scope among them) survive young-generation collections until a full one, and through `withdraw` they
-          // held all the call's own: the batcher's entry with the row (its state's JSON), the input, the callbacks.
-          // Each young collection then promoted about 4 MB and took 4 ms instead of 1 (node --trace-gc, a store loop
-          // on SQLite: 4.7 µs of collection per store instead of 1.0). Letting the batcher drop the row instead was
-          // not enough (3.5 ms).
-          withdraw = false
-          resume = undefined
-          resumeFiber(outcome)
+
+  const both = <A, E>(run: (table: CheckpointTableOperations) => Effect.Effect<A, E>) =>
+    Effect.map(
+      Effect.all([run(agents), run(apps)]),
+      ([agentCheckpoints, appCheckpoints]) => ({ agentCheckpoints, appCheckpoints })
+    )
+
+  const prune = (policy: RetentionPolicy, pruneOptions?: PruneOptions) =>
+    operation(
+      "prune",
+      Effect.gen(function*() {
+        const valid = yield* validatePolicy(policy)
+        const { batchSize = 1000 } = yield* validatePruneOptions({ batchSize: pruneOptions?.batchSize })
+        const onProgress = pruneOptions?.onProgress
+        const progressOf = (table: "AgentCheckpoints" | "AppCheckpoints") => (deleted: number) =>
+          onProgress === undefined ? Effect.void : Effect.withTracerEnabled(onProgress({ table, deleted }), true)
+        return {
+          agentCheckpoints: yield* agents.prune("prune", valid, batchSize, progressOf("AgentCheckpoints")),
+          appCheckpoints: yield* apps.prune("prune", valid, batchSize, progressOf("AppCheckpoints"))
         }
       })
-    })
-  // A stream is bounded page by page (each pull), never as a whole: its consumer sets the pace. Not disconnected: the
-  // pull belongs to the stream's scope, which closes right after; with @effect/sql-pg the error may then come up to
-  // 5 s after the bound (its pg_cancel_backend), still bounded.
-  const boundedStream = <A, E, R>(operation: string, stream: Stream.Stream<A, E, R>) =>
-    Option.match(timeout, {
-      onNone: () => stream as Stream.Stream<A, E | StorageConnectionError, R>,
-      onSome: (duration) =>
-        Stream.fromPull(Effect.map(Stream.toPull(stream), (pull) =>
-          pull.pipe(
-            Effect.timeoutFail({
-              duration,
-              onTimeout: (): Option.Option<E | StorageConnectionError> => Option.some(operationTimedOut(dialect, operation, duration)())
-            })
-          )))
-    })
+    )
 
-  const listAgentCheckpoints = (options?: AgentCheckpointListOptions) =>
-    options === undefined
-      ? bounded("listAgentCheckpoints", agents.listAll("listAgentCheckpoints"))
-      : direct(
-        "listAgentCheckpoints",
-        (done) => calls.listAgentCheckpoints(options, done),
-        () => agents.listPage("listAgentCheckpoints", options)
-      )
-  const listAppCheckpoints = (options?: AppCheckpointListOptions) =>
-    options === undefined
-      ? bounded("listAppCheckpoints", apps.listAll("listAppCheckpoints"))
-      : direct(
-        "listAppCheckpoints",
-        (done) => calls.listAppCheckpoints(options, done),
-        () => apps.listPage("listAppCheckpoints", options)
-      )
-  const streamAgentCheckpoints = (options?: AgentCheckpointFilter & CheckpointStreamOptions) =>
-    boundedStream("streamAgentCheckpoints", agents.stream("streamAgentCheckpoints", options))
-  const streamAppCheckpoints = (options?: AppCheckpointFilter & CheckpointStreamOptions) =>
-    boundedStream("streamAppCheckpoints", apps.stream("streamAppCheckpoints", options))
-
-  // The hot operations as callbacks, once: the service's Effects run them (direct), the Promise facade calls them.
-  const calls: DirectCalls = {
-    storeAgentCheckpoint: (checkpoint, done) => agents.storeNow("storeAgentCheckpoint", checkpoint, done),
-    retrieveAgentCheckpoint: (id, done) => agents.retrieveNow("retrieveAgentCheckpoint", id, done),
-    retrieveLatestAgentCheckpoint: (filter, done) => agents.latestNow("retrieveLatestAgentCheckpoint", filter, done),
-    listAgentCheckpoints: (options, done) => agents.pageNow("listAgentCheckpoints", options, done),
-    storeAppCheckpoint: (checkpoint, done) => apps.storeNow("storeAppCheckpoint", checkpoint, done),
-    retrieveAppCheckpoint: (id, done) => apps.retrieveNow("retrieveAppCheckpoint", id, done),
-    retrieveLatestAppCheckpoint: (filter, done) => apps.latestNow("retrieveLatestAppCheckpoint", filter, done),
-    listAppCheckpoints: (options, done) => apps.pageNow("listAppCheckpoints", options, done)
-  }
-
-  const service = CheckpointStorage.of({
-    storeAgentCheckpoint: (checkpoint) =>
-      direct(
-        "storeAgentCheckpoint",
-        (done) => calls.storeAgentCheckpoint(checkpoint, done),
-        () => agents.store("storeAgentCheckpoint", checkpoint)
-      ),
+  return CheckpointStorage.of({
+    storeAgentCheckpoint: (checkpoint) => operation("storeAgentCheckpoint", agents.store("storeAgentCheckpoint", checkpoint)),
     retrieveAgentCheckpoint: (id) =>
-      direct(
-        "retrieveAgentCheckpoint",
-        (done) => calls.retrieveAgentCheckpoint(id, done),
-        () => agents.retrieve("retrieveAgentCheckpoint", id)
-      ),
-    listAgentCheckpoints: listAgentCheckpoints as CheckpointStorageService["listAgentCheckpoints"],
-    storeAppCheckpoint: (checkpoint) =>
-      direct(
-        "storeAppCheckpoint",
-        (done) => calls.storeAppCheckpoint(checkpoint, done),
-        () => apps.store("storeAppCheckpoint", checkpoint)
-      ),
-    retrieveAppCheckpoint: (id) =>
-      direct(
-        "retrieveAppCheckpoint",
-        (done) => calls.retrieveAppCheckpoint(id, done),
-        () => apps.retrieve("retrieveAppCheckpoint", id)
-      ),
-    listAppCheckpoints: listAppCheckpoints as CheckpointStorageService["listAppCheckpoints"],
+      operation("retrieveAgentCheckpoint", agents.retrieve("retrieveAgentCheckpoint", id)),
+    listAgentCheckpoints: ((listOptions?: AgentCheckpointListOptions) =>
+      listOptions === undefined
+        ? operation("listAgentCheckpoints", agents.listAll("listAgentCheckpoints"))
+        : operation("listAgentCheckpoints", agents.listPage("listAgentCheckpoints", listOptions))) as never,
+    storeAppCheckpoint: (checkpoint) => operation("storeAppCheckpoint", apps.store("storeAppCheckpoint", checkpoint)),
+    retrieveAppCheckpoint: (id) => operation("retrieveAppCheckpoint", apps.retrieve("retrieveAppCheckpoint", id)),
+    listAppCheckpoints: ((listOptions?: AppCheckpointListOptions) =>
+      listOptions === undefined
+        ? operation("listAppCheckpoints", apps.listAll("listAppCheckpoints"))
+        : operation("listAppCheckpoints", apps.listPage("listAppCheckpoints", listOptions))) as never,
     retrieveLatestAppCheckpoint: (filter) =>
-      direct(
-        "retrieveLatestAppCheckpoint",
-        (done) => calls.retrieveLatestAppCheckpoint(filter, done),
-        () => apps.latest("retrieveLatestAppCheckpoint", filter)
-      ),
+      operation("retrieveLatestAppCheckpoint", apps.latest("retrieveLatestAppCheckpoint", filter)),
     retrieveLatestAgentCheckpoint: (filter) =>
-      direct(
-        "retrieveLatestAgentCheckpoint",
-        (done) => calls.retrieveLatestAgentCheckpoint(filter, done),
-        () => agents.latest("retrieveLatestAgentCheckpoint", filter)
-      ),
-    streamAgentCheckpoints: ((options) =>
-      Stream.withSpan(streamAgentCheckpoints(options), "CheckpointStorage.streamAgentCheckpoints")) as CheckpointStorageService[
-        "streamAgentCheckpoints"
-      ],
-    streamAppCheckpoints: ((options) =>
-      Stream.withSpan(streamAppCheckpoints(options), "CheckpointStorage.streamAppCheckpoints")) as CheckpointStorageService[
-        "streamAppCheckpoints"
-      ],
-    deleteAgentCheckpoint: (id) => bounded("deleteAgentCheckpoint", agents.deleteById("deleteAgentCheckpoint", id)),
-    deleteAppCheckpoint: (id) => bounded("deleteAppCheckpoint", apps.deleteById("deleteAppCheckpoint", id)),
+      operation("retrieveLatestAgentCheckpoint", agents.latest("retrieveLatestAgentCheckpoint", filter)),
+    streamAgentCheckpoints: ((streamOptions?: AgentCheckpointFilter & CheckpointStreamOptions) =>
+      streamOperation("streamAgentCheckpoints", agents.stream("streamAgentCheckpoints", streamOptions))) as never,
+    streamAppCheckpoints: ((streamOptions?: AppCheckpointFilter & CheckpointStreamOptions) =>
+      streamOperation("streamAppCheckpoints", apps.stream("streamAppCheckpoints", streamOptions))) as never,
+    deleteAgentCheckpoint: (id) => operation("deleteAgentCheckpoint", agents.deleteById("deleteAgentCheckpoint", id)),
+    deleteAppCheckpoint: (id) => operation("deleteAppCheckpoint", apps.deleteById("deleteAppCheckpoint", id)),
     deleteAgentCheckpoints: (selector) =>
-      bounded("deleteAgentCheckpoints", agents.deleteWhere("deleteAgentCheckpoints", selector)),
-    deleteAppCheckpoints: (selector) => bounded("deleteAppCheckpoints", apps.deleteWhere("deleteAppCheckpoints", selector)),
-    prune: (policy) =>
-      bounded(
-        "prune",
-        Effect.gen(function*() {
-          const valid = yield* validatePolicy(policy)
-          return { agentCheckpoints: yield* agents.prune(valid), appCheckpoints: yield* apps.prune(valid) }
-        })
+      operation("deleteAgentCheckpoints", agents.deleteWhere("deleteAgentCheckpoints", selector)),
+    deleteAppCheckpoints: (selector) =>
+      operation("deleteAppCheckpoints", apps.deleteWhere("deleteAppCheckpoints", selector)),
+    prune,
+    planPrune: (policy, planOptions) =>
+      operation(
+        "planPrune",
+        Effect.flatMap(validatePolicy(policy), (valid) =>
+          Effect.flatMap(validatePlanOptions({ sampleSize: planOptions?.sampleSize }), ({ sampleSize = 10 }) =>
+            both((table) => table.planPrune("planPrune", valid, sampleSize))))
+      ) as never,
+    statistics: () => operation("statistics", both((table) => table.statistics("statistics"))),
+    sessionStatistics: (statisticsOptions) =>
+      operation(
+        "sessionStatistics",
+        Effect.flatMap(validateSessionOptions({ limit: statisticsOptions?.limit }), ({ limit = 20 }) =>
+          both((table) => table.sessionStatistics("sessionStatistics", limit)))
       ),
-    statistics: () =>
-      bounded(
-        "statistics",
-        Effect.gen(function*() {
-          return {
-            agentCheckpoints: yield* agents.statistics("statistics"),
-            appCheckpoints: yield* apps.statistics("statistics")
-          }
-        })
-      ),
-    listAgentLineage: (id) => bounded("listAgentLineage", agents.lineage("listAgentLineage", id)),
-    listAppLineage: (id) => bounded("listAppLineage", apps.lineage("listAppLineage", id)),
-    forkAgentCheckpoint: (id, changes) => bounded("forkAgentCheckpoint", agents.fork("forkAgentCheckpoint", id, changes)),
-    forkAppCheckpoint: (id, changes) => bounded("forkAppCheckpoint", apps.fork("forkAppCheckpoint", id, changes))
+    importAgentCheckpoints: (source, checkpoints) =>
+      operation("importAgentCheckpoints", agents.importFrom("importAgentCheckpoints", source, checkpoints)),
+    importAppCheckpoints: (source, checkpoints) =>
+      operation("importAppCheckpoints", apps.importFrom("importAppCheckpoints", source, checkpoints)),
+    importPosition: (source) =>
+      operation("importPosition", both((table) => table.importPosition("importPosition", source))),
+    listAgentLineage: (id) => operation("listAgentLineage", agents.lineage("listAgentLineage", id)) as never,
+    listAppLineage: (id) => operation("listAppLineage", apps.lineage("listAppLineage", id)) as never,
+    forkAgentCheckpoint: (id, changes) =>
+      operation("forkAgentCheckpoint", agents.fork("forkAgentCheckpoint", id, changes)),
+    forkAppCheckpoint: (id, changes) => operation("forkAppCheckpoint", apps.fork("forkAppCheckpoint", id, changes))
   })
-  // The facade uses them only where no tracer records spans: they make none.
-  return withDirectCalls(service, calls)
 })
 
 /**
@@ -376,4 +304,4 @@ export const layerSql = (
   MigrationError | StorageConnectionError | CheckpointValidationError,
   SqlClient.SqlClient
 > =>
-  Layer.effect(CheckpointStorage, make(options))
+  Layer.scoped(CheckpointStorage, make(options))

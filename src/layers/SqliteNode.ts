@@ -1,25 +1,20 @@
 /**
- * CheckpointStorage on a SQLite file through better-sqlite3, for Node.js.
+ * CheckpointStorage on a SQLite file through better-sqlite3, for Node.js, on the SQLite client of this package
+ * (clients/SqliteClient.ts).
  *
  * @since 0.1.0
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import type BetterSqlite3 from "better-sqlite3"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import { betterSqlite3 } from "../clients/BetterSqlite3.js"
+import * as SqliteClient from "../clients/SqliteClient.js"
 import { type StorageLayerError, importDriver, storageOverClient } from "../internal/clientLayer.js"
 import { decodeInputEither } from "../internal/decodeInput.js"
-import type { DriverPreparedStatements } from "../internal/preparedStatements.js"
 import { createPrivateDatabaseFile } from "../internal/privateDatabaseFile.js"
-import {
-  type OpenSqliteDatabase,
-  type SqliteClientOptions,
-  sqliteClientLayer,
-  type SqliteDatabaseHandle
-} from "../internal/sqliteClient.js"
 import { SqliteStorageConfig } from "../schema/StorageConfig.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
 import { type SqlCheckpointStorageOptions, splitStorageOptions } from "./SqlCheckpointStorage.js"
@@ -31,23 +26,14 @@ import { layerSqliteSession, type SqliteSessionOptions, SqliteSynchronous } from
  *
  * @since 0.1.0
  */
-export interface SqliteStorageOptions extends SqliteSessionOptions, SqlCheckpointStorageOptions, SqliteClientOptions {
+export interface SqliteStorageOptions
+  extends SqliteSessionOptions, SqlCheckpointStorageOptions, SqliteClient.SqliteClientOptions
+{
   readonly type?: "sqlite" | undefined
   /** The database file, created if missing; `:memory:` for a private in-memory database. */
   readonly databasePath: string
   /** Accepted for drizzle-storage compatibility and ignored: the migrations ship inside this package. */
   readonly migrationsFolder?: string | undefined
-}
-
-/**
- * A SQLite driver, loaded when a layer is built.
- *
- * @internal
- */
-export interface SqliteDriver {
-  /** Named in the DRIVER_NOT_AVAILABLE error when it cannot be loaded. */
-  readonly packageName: string
-  readonly load: () => Promise<OpenSqliteDatabase>
 }
 
 const validate = decodeInputEither(
@@ -73,15 +59,15 @@ const validate = decodeInputEither(
  * @internal
  */
 export const layerSqliteClient = (
-  open: OpenSqliteDatabase,
-  options: SqliteClientOptions & SqliteSessionOptions & { readonly databasePath: string }
-): Layer.Layer<SqlClient.SqlClient | DriverPreparedStatements, SqlError> => {
+  open: SqliteClient.OpenSqliteDatabase,
+  options: SqliteClient.SqliteClientOptions & SqliteSessionOptions & { readonly databasePath: string }
+): Layer.Layer<SqlClient.SqlClient, SqlError> => {
   const { busyTimeout, databasePath, disableWAL, synchronous, ...client } = options
   return Layer.unwrapEffect(Effect.as(
     createPrivateDatabaseFile(databasePath),
     Layer.provideMerge(
       layerSqliteSession({ busyTimeout, disableWAL, synchronous }),
-      sqliteClientLayer(() => open(databasePath, { readonly: client.readonly ?? false }), client)
+      SqliteClient.layer(() => open(databasePath, { readonly: client.readonly ?? false }), client)
     )
   ))
 }
@@ -93,7 +79,7 @@ export const layerSqliteClient = (
  */
 export const sqliteStorage = (
   options: SqliteStorageOptions,
-  driver: SqliteDriver
+  driver: SqliteClient.SqliteDriver
 ): Layer.Layer<CheckpointStorage, StorageLayerError> =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const valid = validate(options)
@@ -108,43 +94,12 @@ export const sqliteStorage = (
     })
   }))
 
-const betterSqlite3Handle = (db: BetterSqlite3.Database): SqliteDatabaseHandle => ({
-  prepare: (sql) => {
-    const statement = db.prepare<Array<unknown>, object>(sql)
-    return {
-      returnsRows: statement.reader,
-      all: (params) => statement.all(...params),
-      first: (params) => statement.get(...params),
-      values: (params) => {
-        // better-sqlite3 gives arrays instead of objects in raw mode, a setting of the statement.
-        statement.raw(true)
-        try {
-          return statement.all(...params) as Array<Array<unknown>>
-        } finally {
-          statement.raw(false)
-        }
-      },
-      run: (params) => statement.run(...params),
-      safeIntegers: (enabled) => void statement.safeIntegers(enabled)
-    }
-  },
-  inTransaction: () => db.inTransaction,
-  close: () => db.close()
-})
-
 /**
- * better-sqlite3, which opens a file synchronously and runs each statement synchronously.
+ * The driver of `layerSqliteNode`, for the command line, which opens files as this layer does.
  *
  * @internal
  */
-export const betterSqlite3: SqliteDriver = {
-  packageName: "better-sqlite3",
-  load: async () => {
-    const module = await import("better-sqlite3")
-    const Database = module.default ?? module
-    return (filename, { readonly }) => betterSqlite3Handle(new Database(filename, { readonly }))
-  }
-}
+export { betterSqlite3 }
 
 /**
  * CheckpointStorage on a SQLite file, through better-sqlite3 (Node.js). WAL and a 5 s busy timeout by default, so

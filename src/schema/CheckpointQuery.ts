@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { CreatedAt } from "./CheckpointFields.js"
@@ -213,6 +214,66 @@ export interface RetentionPolicy {
 export interface PruneResult {
   readonly agentCheckpoints: number
   readonly appCheckpoints: number
+}
+
+/**
+ * What a prune would delete from one table, computed without deleting anything.
+ *
+ * @since 0.1.0
+ */
+export interface TablePrunePlan<A> {
+  /** How many checkpoints would go. */
+  readonly count: number
+  /** The sum of their states' encoded sizes, in bytes. */
+  readonly bytes: number
+  /** The first of them (by id), at most `sampleSize`. */
+  readonly sample: ReadonlyArray<A>
+}
+
+/**
+ * How a prune is carried out.
+ *
+ * @since 0.1.0
+ */
+export interface PruneOptions {
+  /** How many checkpoints one DELETE removes at most (each its own statement). Default 1000. */
+  readonly batchSize?: number | undefined
+  /** Called after each batch with how far the prune has come. */
+  readonly onProgress?: ((progress: PruneProgress) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * How far a prune has come: sent after each batch.
+ *
+ * @since 0.1.0
+ */
+export interface PruneProgress {
+  readonly table: "AgentCheckpoints" | "AppCheckpoints"
+  /** Checkpoints deleted from this table so far. */
+  readonly deleted: number
+}
+
+/**
+ * The checkpoints of one session in one table.
+ *
+ * @since 0.1.0
+ */
+export interface SessionStatistics {
+  readonly sessionId: string
+  readonly count: number
+  readonly totalBytes: number
+  readonly oldestCreatedAt: number
+  readonly newestCreatedAt: number
+}
+
+/**
+ * What a prune would delete, per table.
+ *
+ * @since 0.1.0
+ */
+export interface PrunePlan<AgentItem = unknown, AppItem = unknown> {
+  readonly agentCheckpoints: TablePrunePlan<AgentItem>
+  readonly appCheckpoints: TablePrunePlan<AppItem>
 }
 
 /**

@@ -24,10 +24,19 @@ import type {
   AppCheckpointSelector,
   CheckpointPage,
   CheckpointStreamOptions,
+  PruneOptions,
+  PrunePlan,
   PruneResult,
   RetentionPolicy,
+  SessionStatistics,
   StorageStatistics
 } from "../schema/CheckpointQuery.js"
+import type {
+  ImportedAgentCheckpoint,
+  ImportedAppCheckpoint,
+  ImportPosition,
+  ImportResult
+} from "../schema/CheckpointImport.js"
 import type {
   CheckpointNotFoundError,
   CheckpointValidationError,
@@ -138,10 +147,48 @@ export interface CheckpointStorageService {
   readonly deleteAgentCheckpoints: (selector: AgentCheckpointSelector) => Effect.Effect<number, QueryError>
   /** Erases every app checkpoint of a session. */
   readonly deleteAppCheckpoints: (selector: AppCheckpointSelector) => Effect.Effect<number, QueryError>
-  /** Applies a retention policy to both tables now, and reports how many rows each lost. */
-  readonly prune: (policy: RetentionPolicy) => Effect.Effect<PruneResult, QueryError>
+  /**
+   * Applies a retention policy to both tables now, and reports how many rows each lost. The rules apply one after
+   * another (per session, then per agent, then by age), as they do at store time; the rows go in DELETEs of at most
+   * `batchSize`, each its own statement, with `onProgress` called after each.
+   */
+  readonly prune: (policy: RetentionPolicy, options?: PruneOptions) => Effect.Effect<PruneResult, QueryError>
+  /** What `prune` would delete now, per table: how many, their bytes, and the first `sampleSize` (default 10). */
+  readonly planPrune: (
+    policy: RetentionPolicy,
+    options?: { readonly sampleSize?: number | undefined }
+  ) => Effect.Effect<PrunePlan<AgentCheckpointListItem, AppSessionListItem>, QueryError>
   /** Count, total and largest state size, oldest and newest createdAt, per table. */
   readonly statistics: () => Effect.Effect<StorageStatistics, DatabaseError>
+  /** Per session, the sessions with the newest checkpoints first (at most `limit`, default 20), per table. */
+  readonly sessionStatistics: (options?: { readonly limit?: number | undefined }) => Effect.Effect<
+    {
+      readonly agentCheckpoints: ReadonlyArray<SessionStatistics>
+      readonly appCheckpoints: ReadonlyArray<SessionStatistics>
+    },
+    QueryError
+  >
+
+  // --- Imports -------------------------------------------------------------------------------------------------
+  /**
+   * Writes checkpoints that come from `source` (an export file, another database: any name that identifies it),
+   * validated and limited as stores are, keeping their `createdAt`, their parents mapped to the new ids. One call is
+   * one transaction. The import is recorded: checkpoints of a source already imported are skipped, so an import
+   * can be resumed or repeated. Retention applies after each call.
+   */
+  readonly importAgentCheckpoints: (
+    source: string,
+    checkpoints: ReadonlyArray<ImportedAgentCheckpoint>
+  ) => Effect.Effect<ImportResult, StoreError>
+  readonly importAppCheckpoints: (
+    source: string,
+    checkpoints: ReadonlyArray<ImportedAppCheckpoint>
+  ) => Effect.Effect<ImportResult, StoreError>
+  /** How much of `source` each table holds. */
+  readonly importPosition: (source: string) => Effect.Effect<
+    { readonly agentCheckpoints: ImportPosition; readonly appCheckpoints: ImportPosition },
+    DatabaseError
+  >
 
   // --- Lineage -------------------------------------------------------------------------------------------------
   /** The agent checkpoint and its ancestors, from it back to the root (empty if there is no such checkpoint). */

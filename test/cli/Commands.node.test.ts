@@ -277,10 +277,10 @@ describe.concurrent("ecs migrate and doctor", { timeout: 120_000 }, () => {
       const url = (db.config as { readonly connectionString: string }).connectionString
       const first = await ecs(["migrate", "--db", url])
       expect(first.code).toBe(0)
-      expect(first.stdout).toContain("applied\n  1 checkpoint_tables\n  2 list_indexes\n  3 lineage_and_size")
-      expect(first.stdout).toContain("Schema version 3 (this version of effect-checkpoint-storage expects 3).")
+      expect(first.stdout).toContain("applied\n  1 checkpoint_tables\n  2 list_indexes\n  3 lineage_and_size\n  4 import_ledger")
+      expect(first.stdout).toContain("Schema version 4 (this version of effect-checkpoint-storage expects 4).")
       const again = await ecs(["migrate", "--json", "--db", url])
-      expect(JSON.parse(again.stdout)).toMatchObject({ applied: [], version: 3, expectedVersion: 3 })
+      expect(JSON.parse(again.stdout)).toMatchObject({ applied: [], version: 4, expectedVersion: 4 })
     } finally {
       await release()
     }
@@ -325,7 +325,7 @@ describe.concurrent("ecs migrate and doctor", { timeout: 120_000 }, () => {
       for (const fix of fixes) await Effect.runPromise(db.withSql((sql) => sql.unsafe(fix)))
       const fixed = await ecs(["doctor", "--json", "--db", url])
       expect(fixed.code).toBe(0)
-      expect(JSON.parse(fixed.stdout)).toMatchObject({ ok: true, version: 3 })
+      expect(JSON.parse(fixed.stdout)).toMatchObject({ ok: true, version: 4 })
     } finally {
       await release()
     }

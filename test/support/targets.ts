@@ -16,6 +16,9 @@ import {
   layerSql,
   layerSqliteBun,
   layerSqliteNode,
+  type MysqlStorageConfig,
+  type PostgresStorageConfig,
+  type SqlCheckpointStorageOptions,
   type SqliteStorageOptions,
   type StorageConfig,
   type StorageLayerError
@@ -56,8 +59,15 @@ const makeTestDatabase = <C extends StorageConfig>(options: {
 
 const postgresAdmin = PgClient.layer({ url: Redacted.make(postgresServerUrl) })
 
-export const postgres: TestTarget = {
-  name: "PostgreSQL",
+/** The official @effect/sql-pg client on a database, as a user of `layerSql` builds it. */
+const officialPgClient = (connectionString: string) => PgClient.layer({ url: Redacted.make(connectionString) })
+
+const postgresTarget = (
+  name: string,
+  storage: (config: PostgresStorageConfig) => Layer.Layer<CheckpointStorage, StorageLayerError>,
+  unreachable: TestTarget["unreachable"]
+): TestTarget => ({
+  name,
   dialect: "pg",
   freshDatabase: Layer.scoped(
     TestDatabase,
@@ -69,20 +79,24 @@ export const postgres: TestTarget = {
         () => Effect.orDie(admin.unsafe(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`))
       )
       const connectionString = withDatabase(postgresServerUrl, database)
-      const sql = yield* scopedSql(PgClient.layer({ url: Redacted.make(connectionString) }))
+      const sql = yield* scopedSql(officialPgClient(connectionString))
       return makeTestDatabase({
         dialect: "pg",
         config: { type: "postgres" as const, connectionString },
-        storage: layerPostgres,
+        storage,
         sql
       })
     })
   ),
-  unreachable: [
-    { label: "a closed port", config: { type: "postgres", connectionString: "postgres://postgres:hunter2secret@127.0.0.1:1/postgres" }, secret: "hunter2secret" },
-    { label: "a database that does not exist", config: { type: "postgres", connectionString: withDatabase(postgresServerUrl, "ecs_no_such_database") } }
-  ]
-}
+  unreachable
+})
+
+const postgresUnreachable: TestTarget["unreachable"] = [
+  { label: "a closed port", config: { type: "postgres", connectionString: "postgres://postgres:hunter2secret@127.0.0.1:1/postgres" }, secret: "hunter2secret" },
+  { label: "a database that does not exist", config: { type: "postgres", connectionString: withDatabase(postgresServerUrl, "ecs_no_such_database") } }
+]
+
+export const postgres: TestTarget = postgresTarget("PostgreSQL", layerPostgres, postgresUnreachable)
 
 const mysqlAdmin = Layer.unwrapEffect(Effect.sync(() => {
   const url = new URL(mysqlServerUrl)
@@ -95,8 +109,16 @@ const mysqlAdmin = Layer.unwrapEffect(Effect.sync(() => {
   })
 }))
 
-export const mysql: TestTarget = {
-  name: "MariaDB",
+/** The official @effect/sql-mysql2 client on a database, as a user of `layerSql` builds it. */
+const officialMysqlClient = (connectionString: string) =>
+  MysqlClient.layer({ url: Redacted.make(connectionString), maxConnections: 2 })
+
+const mysqlTarget = (
+  name: string,
+  storage: (config: MysqlStorageConfig) => Layer.Layer<CheckpointStorage, StorageLayerError>,
+  unreachable: TestTarget["unreachable"]
+): TestTarget => ({
+  name,
   dialect: "mysql",
   freshDatabase: Layer.scoped(
     TestDatabase,
@@ -108,20 +130,53 @@ export const mysql: TestTarget = {
         () => Effect.orDie(admin.unsafe(`DROP DATABASE IF EXISTS \`${database}\``))
       )
       const connectionString = withDatabase(mysqlServerUrl, database)
-      const sql = yield* scopedSql(MysqlClient.layer({ url: Redacted.make(connectionString), maxConnections: 2 }))
+      const sql = yield* scopedSql(officialMysqlClient(connectionString))
       return makeTestDatabase({
         dialect: "mysql",
         config: { type: "mysql" as const, connectionString },
-        storage: layerMysql,
+        storage,
         sql
       })
     })
   ),
-  unreachable: [
-    { label: "a closed port", config: { type: "mysql", connectionString: "mysql://root:hunter2secret@127.0.0.1:1/test" }, secret: "hunter2secret" },
-    { label: "a wrong password", config: { type: "mysql", connectionString: `mysql://ecs_nobody:hunter2secret@127.0.0.1:3306/test` }, secret: "hunter2secret" }
-  ]
+  unreachable
+})
+
+const mysqlUnreachable: TestTarget["unreachable"] = [
+  { label: "a closed port", config: { type: "mysql", connectionString: "mysql://root:hunter2secret@127.0.0.1:1/test" }, secret: "hunter2secret" },
+  { label: "a wrong password", config: { type: "mysql", connectionString: `mysql://ecs_nobody:hunter2secret@127.0.0.1:3306/test` }, secret: "hunter2secret" }
+]
+
+export const mysql: TestTarget = mysqlTarget("MariaDB", layerMysql, mysqlUnreachable)
+
+/**
+ * `layerSql` over an official client of the caller's, as a user of @effect/sql-pg or @effect/sql-mysql2 builds it.
+ * (The suite's connection failures go through `layerFromConfig`, so these targets check the same configs again, as
+ * the SQLite `layerSql` targets do.)
+ */
+const layerSqlOverServer = (
+  client: (connectionString: string) => Layer.Layer<SqlClient.SqlClient, unknown>
+) =>
+(config: { readonly connectionString: string | Redacted.Redacted<string> } & SqlCheckpointStorageOptions): Layer.Layer<
+  CheckpointStorage,
+  StorageLayerError
+> => {
+  const [storage, { connectionString }] = splitStorageOptions(config)
+  const url = Redacted.isRedacted(connectionString) ? Redacted.value(connectionString) : connectionString
+  return layerSql(storage).pipe(Layer.provide(Layer.orDie(client(url))))
 }
+
+export const postgresLayerSql: TestTarget = postgresTarget(
+  "PostgreSQL (layerSql over @effect/sql-pg)",
+  layerSqlOverServer(officialPgClient),
+  postgresUnreachable
+)
+
+export const mysqlLayerSql: TestTarget = mysqlTarget(
+  "MariaDB (layerSql over @effect/sql-mysql2)",
+  layerSqlOverServer((connectionString) => MysqlClient.layer({ url: Redacted.make(connectionString) })),
+  mysqlUnreachable
+)
 
 const temporaryDirectory = Effect.acquireRelease(
   Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "ecs-test-"))),

@@ -1,0 +1,143 @@
+/**
+ * Bulk writes of checkpoints that come from elsewhere (an export file, another database): validated and measured as
+ * a store is, written in multi-row INSERTs with their own `createdAt`, their parents mapped to the new ids, and
+ * recorded in the import ledger so that an import can resume and never writes a checkpoint of a source twice.
+ *
+ * @since 0.1.0
+ */
+import type { SqlError } from "@effect/sql/SqlError"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Crypto from "node:crypto"
+import type { ImportPosition, ImportResult } from "../schema/CheckpointImport.js"
+import { IMPORT_LEDGER_TABLE } from "./CheckpointMigrations.js"
+import type { CheckpointInserts, CheckpointRow } from "./CheckpointInserts.js"
+import type { CheckpointStatements } from "./CheckpointStatements.js"
+
+/**
+ * One checkpoint to import, validated and encoded: its row and the ids it had in its source.
+ *
+ * @since 0.1.0
+ */
+export interface ImportRow {
+  readonly sourceId: number
+  readonly sourceParentId: number | undefined
+  readonly row: CheckpointRow
+}
+
+/** A multi-row INSERT carries at most this many rows and bytes of state (under MySQL's max_allowed_packet). */
+const MAX_STATEMENT_ROWS = 500
+const MAX_STATEMENT_BYTES = 4 * 1024 * 1024
+
+/** The ledger's key of a source: a fixed-size digest of the name the caller gives it. */
+const sourceKeyOf = (source: string): string => Crypto.createHash("sha256").update(source).digest("hex")
+
+/**
+ * @since 0.1.0
+ */
+export const makeCheckpointImports = (statements: CheckpointStatements, inserts: CheckpointInserts) => {
+  const { sql, table } = statements
+  const ledger = sql(IMPORT_LEDGER_TABLE)
+
+  // The statements of one batch: a row waits for the next statement when its parent is written by this one (its id
+  // is known only once that statement has run), or when the statement is full.
+  const statementsOf = (rows: ReadonlyArray<ImportRow>): Array<Array<ImportRow>> => {
+    const groups: Array<Array<ImportRow>> = []
+    let current: Array<ImportRow> = []
+    let inCurrent = new Set<number>()
+    let bytes = 0
+    for (const row of rows) {
+      const size = row.row.sizeBytes as number
+      const parentHere = row.sourceParentId !== undefined && inCurrent.has(row.sourceParentId)
+      if (current.length > 0 && (parentHere || current.length >= MAX_STATEMENT_ROWS || bytes + size > MAX_STATEMENT_BYTES)) {
+        groups.push(current)
+        current = []
+        inCurrent = new Set()
+        bytes = 0
+      }
+      current.push(row)
+      inCurrent.add(row.sourceId)
+      bytes += size
+    }
+    if (current.length > 0) groups.push(current)
+    return groups
+  }
+
+  /**
+   * Writes the rows not yet imported from `source`, inside the caller's transaction. A parent is found if the target
+   * holds it from this source (an earlier batch, an earlier run) or if it comes earlier in this batch; otherwise the
+   * checkpoint is written without a parent and counted as an orphan.
+   */
+  const write = (source: string, rows: ReadonlyArray<ImportRow>): Effect.Effect<ImportResult, SqlError> =>
+    Effect.gen(function*() {
+      if (rows.length === 0) return { written: 0, skipped: 0, orphans: 0, ids: [] }
+      const key = sourceKeyOf(source)
+      const wanted = new Set<number>()
+      for (const row of rows) {
+        wanted.add(row.sourceId)
+        if (row.sourceParentId !== undefined) wanted.add(row.sourceParentId)
+      }
+      const known = new Map<number, number>()
+      const entries = yield* sql<{ readonly sourceId: unknown; readonly targetId: unknown }>`SELECT ${sql("sourceId")}, ${
+        sql("targetId")
+      } FROM ${ledger} WHERE ${sql("sourceKey")} = ${key} AND ${sql("tableName")} = ${table.name} AND ${
+        sql.in("sourceId", [...wanted])
+      }`
+      for (const entry of entries) known.set(Number(entry.sourceId), Number(entry.targetId))
+      const written = new Set<number>()
+      const pending = [...rows]
+        .sort((a, b) => a.sourceId - b.sourceId)
+        .filter((row) => !known.has(row.sourceId) && !written.has(row.sourceId) && written.add(row.sourceId))
+      let orphans = 0
+      for (const group of statementsOf(pending)) {
+        const withParents = group.map((entry) => {
+          const parentId = entry.sourceParentId === undefined ? undefined : known.get(entry.sourceParentId)
+          if (entry.sourceParentId !== undefined && parentId === undefined) orphans++
+          return { ...entry.row, parentId: parentId ?? null }
+        })
+        const ids = yield* inserts.insertAll(withParents, group.length)
+        group.forEach((entry, index) => known.set(entry.sourceId, Number(ids[index])))
+      }
+      if (pending.length > 0) {
+        yield* sql`INSERT INTO ${ledger} ${
+          sql.insert(pending.map((row) => ({
+            sourceKey: key,
+            tableName: table.name,
+            sourceId: row.sourceId,
+            targetId: known.get(row.sourceId)!
+          })))
+        }`
+      }
+      return {
+        written: pending.length,
+        skipped: rows.length - pending.length,
+        orphans,
+        ids: rows.map((row) => ({ sourceId: String(row.sourceId), id: String(known.get(row.sourceId)!) }))
+      }
+    })
+
+  /** How much of `source` this table holds: how many of its checkpoints, and the highest source id among them. */
+  const position = (operation: string, source: string) =>
+    Effect.map(
+      statements.run(
+        operation,
+        sql<{ readonly n: unknown; readonly last: unknown }>`SELECT COUNT(*) AS ${sql("n")}, MAX(${sql("sourceId")}) AS ${
+          sql("last")
+        } FROM ${ledger} WHERE ${sql("sourceKey")} = ${sourceKeyOf(source)} AND ${sql("tableName")} = ${table.name}`
+      ),
+      (found): ImportPosition => {
+        const last = found[0]?.last
+        return {
+          imported: Number(found[0]?.n ?? 0),
+          lastSourceId: last === null || last === undefined ? Option.none() : Option.some(String(last))
+        }
+      }
+    )
+
+  return { write, position }
+}
+
+/**
+ * @since 0.1.0
+ */
+export type CheckpointImports = ReturnType<typeof makeCheckpointImports>
