@@ -89,7 +89,8 @@ export const withStorage = (
   )
 
 /**
- * Runs a command on the database named by `db` without building the storage (no migration is applied).
+ * Runs a command on the client of the database named by `db`, without building the storage (no migration is
+ * applied): for `doctor` and `migrate`, which call the schema functions of src/layers over that client.
  */
 export const withDatabase = (
   options: { readonly db: string; readonly verbose: boolean },

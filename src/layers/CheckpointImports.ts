@@ -84,14 +84,30 @@ export const makeCheckpointImports = (statements: CheckpointStatements, inserts:
         sql.in("sourceId", [...wanted])
       }`
       for (const entry of entries) known.set(Number(entry.sourceId), Number(entry.targetId))
-      const written = new Set<number>()
+      // What this call writes: each source id once, in source order (a parent before the children after it).
+      const inThisCall = new Set<number>()
       const pending = [...rows]
         .sort((a, b) => a.sourceId - b.sourceId)
-        .filter((row) => !known.has(row.sourceId) && !written.has(row.sourceId) && written.add(row.sourceId))
+        .filter((row) => !known.has(row.sourceId) && !inThisCall.has(row.sourceId) && inThisCall.add(row.sourceId))
+      // A parent imported earlier may have been deleted since (by hand, by retention): its entry stays in the ledger
+      // (the checkpoint was imported), but a child must not point at it.
+      const parents = [...new Set(rows.flatMap((row) => {
+        const target = row.sourceParentId === undefined ? undefined : known.get(row.sourceParentId)
+        return target === undefined ? [] : [target]
+      }))]
+      const present = parents.length === 0 ? new Set<number>() : new Set(
+        (yield* sql<{ readonly id: unknown }>`SELECT ${sql("id")} FROM ${statements.tableName} WHERE ${sql.in("id", parents)}`)
+          .map((row) => Number(row.id))
+      )
+      const parentIdOf = (sourceParentId: number | undefined): number | undefined => {
+        if (sourceParentId === undefined) return undefined
+        const target = known.get(sourceParentId)
+        return target !== undefined && (present.has(target) || inThisCall.has(sourceParentId)) ? target : undefined
+      }
       let orphans = 0
       for (const group of statementsOf(pending)) {
         const withParents = group.map((entry) => {
-          const parentId = entry.sourceParentId === undefined ? undefined : known.get(entry.sourceParentId)
+          const parentId = parentIdOf(entry.sourceParentId)
           if (entry.sourceParentId !== undefined && parentId === undefined) orphans++
           return { ...entry.row, parentId: parentId ?? null }
         })

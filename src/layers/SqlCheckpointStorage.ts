@@ -169,6 +169,7 @@ export const make = Effect.fnUntraced(function*(
   const tableOptions = (store: string) => ({
     maxStateBytes,
     retention,
+    carryTrace: options.statementSpans === true,
     boundStatement: <A, E>(statement: Effect.Effect<A, E>) => statementTracing(bound<A, E, never>(store)(statement))
   })
   const agents = yield* makeCheckpointTable(sql, dialect, agentCheckpoints, tableOptions("storeAgentCheckpoint"))

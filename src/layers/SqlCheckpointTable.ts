@@ -48,6 +48,8 @@ export interface CheckpointTableOptions {
   readonly maxStateBytes?: number | undefined
   /** Applied in the transaction of every store. */
   readonly retention?: RetentionPolicy | undefined
+  /** Whether the insert batcher runs each coalesced INSERT in the trace of its first store (statementSpans). */
+  readonly carryTrace: boolean
   /** Bounds one statement of the insert batcher (the operation timeout). */
   readonly boundStatement: <A, E>(statement: Effect.Effect<A, E>) => Effect.Effect<A, E | StorageConnectionError>
 }
@@ -88,7 +90,8 @@ export const makeCheckpointTable = (
       maxRows: dialect === "sqlite" ? 100 : 1000,
       maxBytes: 4 * 1024 * 1024,
       maxInFlight: dialect === "sqlite" ? 1 : 2,
-      boundStatement: options.boundStatement
+      boundStatement: options.boundStatement,
+      carryTrace: options.carryTrace
     })
     return operationsOf(statements, inserts, options, batcher.insert)
   })
