@@ -134,7 +134,17 @@ const copyTable = <A extends StoredAgentCheckpoint | StoredAppCheckpoint>(
           sourceDigest.add(checkpointDigest(id, known ? parentId : null, table.fields(checkpoint), checkpoint.state))
           return known ? { sourceId: id, sourceParentId: parentId, checkpoint } : { sourceId: id, checkpoint }
         })
-        const result = yield* table.importInto(target, source, imported)
+        // A checkpoint of the source that the target's storage refuses (a row an older writer stored without the
+        // checks of a store, an empty agentId say) is the source's failure, not bad usage of the command.
+        const result = yield* table.importInto(target, source, imported).pipe(
+          Effect.catchTag("CheckpointValidationError", (error) =>
+            Effect.fail(
+              new CommandFailedError({
+                reason: `A checkpoint of ${table.name} in the source cannot be copied: ${error.message}`,
+                cause: error
+              })
+            ))
+        )
         for (const { id, sourceId } of result.ids) {
           sourceIdOf.set(id, sourceId)
           seen.add(sourceId)

@@ -245,7 +245,7 @@ interface LiveIndex {
 
 const normalizeType = (type: string): string => type.toLowerCase().replace(/^(bigint|int|integer)\(\d+\)/, "$1").trim()
 
-const text = (value: unknown): string | null => (value === null || value === undefined ? null : String(value))
+const textOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value))
 
 // The catalog of each dialect: whether a table exists, its columns, its indexes but the primary key.
 const catalogOf = (sql: SqlClient.SqlClient, dialect: Dialect) => {
@@ -293,7 +293,7 @@ WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table} ORDER BY ORDINAL_POSIT
                 name: String(row.name),
                 type: normalizeType(String(row.type)),
                 nullable: row.nullable === "YES",
-                collation: text(row.collation)
+                collation: textOrNull(row.collation)
               }))
           ),
         indexes: (table: string) =>
