@@ -39,34 +39,48 @@ export const makeCheckpointImports = (statements: CheckpointStatements, inserts:
   const { sql, table } = statements
   const ledger = sql(IMPORT_LEDGER_TABLE)
 
-  // The statements of one batch: a row waits for the next statement when its parent is written by this one (its id
-  // is known only once that statement has run), or when the statement is full.
+  // The statements of one call: as many rows as fit (rows and bytes) in each.
   const statementsOf = (rows: ReadonlyArray<ImportRow>): Array<Array<ImportRow>> => {
     const groups: Array<Array<ImportRow>> = []
     let current: Array<ImportRow> = []
-    let inCurrent = new Set<number>()
     let bytes = 0
     for (const row of rows) {
       const size = row.row.sizeBytes as number
-      const parentHere = row.sourceParentId !== undefined && inCurrent.has(row.sourceParentId)
-      if (current.length > 0 && (parentHere || current.length >= MAX_STATEMENT_ROWS || bytes + size > MAX_STATEMENT_BYTES)) {
+      if (current.length > 0 && (current.length >= MAX_STATEMENT_ROWS || bytes + size > MAX_STATEMENT_BYTES)) {
         groups.push(current)
         current = []
-        inCurrent = new Set()
         bytes = 0
       }
       current.push(row)
-      inCurrent.add(row.sourceId)
       bytes += size
     }
     if (current.length > 0) groups.push(current)
     return groups
   }
 
+  // Sets the parents written in the same call, once every row has its id: one UPDATE per statement's worth of rows.
+  // (A checkpoint's history is a chain, each continuing the one before: writing a row only after its parent would
+  // make a statement per row.)
+  // PostgreSQL types a bare parameter in THEN as text: it is cast to the column's type there.
+  const parentValue = sql.onDialectOrElse({
+    pg: () => (id: number) => sql`CAST(${id} AS BIGINT)`,
+    orElse: () => (id: number) => sql`${id}`
+  })
+  const setParents = (children: ReadonlyArray<readonly [id: number, parentId: number]>) =>
+    Effect.forEach(
+      Array.from({ length: Math.ceil(children.length / MAX_STATEMENT_ROWS) }, (_, index) =>
+        children.slice(index * MAX_STATEMENT_ROWS, (index + 1) * MAX_STATEMENT_ROWS)),
+      (chunk) =>
+        sql`UPDATE ${statements.tableName} SET ${sql("parentId")} = CASE ${sql("id")} ${
+          sql.join(" ", false)(chunk.map(([id, parentId]) => sql`WHEN ${id} THEN ${parentValue(parentId)}`))
+        } END WHERE ${sql.in("id", chunk.map(([id]) => id))}`,
+      { discard: true }
+    )
+
   /**
    * Writes the rows not yet imported from `source`, inside the caller's transaction. A parent is found if the target
-   * holds it from this source (an earlier batch, an earlier run) or if it comes earlier in this batch; otherwise the
-   * checkpoint is written without a parent and counted as an orphan.
+   * holds it from this source (an earlier call, an earlier run) or if this call writes it; otherwise the checkpoint
+   * is written without a parent and counted as an orphan.
    */
   const write = (source: string, rows: ReadonlyArray<ImportRow>): Effect.Effect<ImportResult, SqlError> =>
     Effect.gen(function*() {
@@ -84,7 +98,7 @@ export const makeCheckpointImports = (statements: CheckpointStatements, inserts:
         sql.in("sourceId", [...wanted])
       }`
       for (const entry of entries) known.set(Number(entry.sourceId), Number(entry.targetId))
-      // What this call writes: each source id once, in source order (a parent before the children after it).
+      // What this call writes: each source id once, in source order.
       const inThisCall = new Set<number>()
       const pending = [...rows]
         .sort((a, b) => a.sourceId - b.sourceId)
@@ -99,21 +113,31 @@ export const makeCheckpointImports = (statements: CheckpointStatements, inserts:
         (yield* sql<{ readonly id: unknown }>`SELECT ${sql("id")} FROM ${statements.tableName} WHERE ${sql.in("id", parents)}`)
           .map((row) => Number(row.id))
       )
-      const parentIdOf = (sourceParentId: number | undefined): number | undefined => {
-        if (sourceParentId === undefined) return undefined
+      const heldParent = (sourceParentId: number): number | undefined => {
         const target = known.get(sourceParentId)
-        return target !== undefined && (present.has(target) || inThisCall.has(sourceParentId)) ? target : undefined
+        return target !== undefined && present.has(target) ? target : undefined
       }
       let orphans = 0
       for (const group of statementsOf(pending)) {
-        const withParents = group.map((entry) => {
-          const parentId = parentIdOf(entry.sourceParentId)
-          if (entry.sourceParentId !== undefined && parentId === undefined) orphans++
-          return { ...entry.row, parentId: parentId ?? null }
-        })
-        const ids = yield* inserts.insertAll(withParents, group.length)
+        const ids = yield* inserts.insertAll(
+          group.map((entry) => ({
+            ...entry.row,
+            parentId: entry.sourceParentId === undefined ? null : heldParent(entry.sourceParentId) ?? null
+          })),
+          group.length
+        )
         group.forEach((entry, index) => known.set(entry.sourceId, Number(ids[index])))
       }
+      const children: Array<readonly [number, number]> = []
+      for (const entry of pending) {
+        if (entry.sourceParentId === undefined || heldParent(entry.sourceParentId) !== undefined) continue
+        if (inThisCall.has(entry.sourceParentId)) {
+          children.push([known.get(entry.sourceId)!, known.get(entry.sourceParentId)!])
+        } else {
+          orphans++
+        }
+      }
+      yield* setParents(children)
       if (pending.length > 0) {
         yield* sql`INSERT INTO ${ledger} ${
           sql.insert(pending.map((row) => ({
