@@ -18,7 +18,7 @@ import * as Net from "node:net"
 import { betterSqlite3 } from "../src/clients/BetterSqlite3.js"
 import { bunSqlite } from "../src/clients/BunSqlite.js"
 import { makeConnectionWatchdog } from "../src/internal/connectionWatchdog.js"
-import { pgClientLayer } from "../src/internal/pgClientLayer.js"
+import { pgClientLayer } from "../src/clients/PgClientLayer.js"
 import { layerSqliteClient } from "../src/layers/SqliteNode.js"
 import {
   CheckpointStorage,

@@ -16,7 +16,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Pg from "pg"
-import { namingStatements } from "./pgStatementNames.js"
+import { namingStatements } from "./PgStatementNames.js"
 
 /**
  * The modules the layer loads when it is built.
