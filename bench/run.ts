@@ -10,6 +10,7 @@
  *   npm run bench -- --db pg,sqlite      only these databases (pg, mysql, sqlite)
  *   npm run bench -- --only throughput,concurrency,processes,startup,scaling
  *   npm run bench -- --rounds 7 --millis 1000 --max-rows 100000
+ *   npm run bench -- --skip-list-all     without the full listing (slow once the stores have filled the table)
  *   bun run bench/run.ts [options]       the same under Bun: SQLite through bun:sqlite on both sides
  *
  * No timing is asserted: the run fails only if something does not work.
@@ -264,7 +265,7 @@ const throughput = async (database: BenchDatabase, sides: ReadonlyArray<Side>) =
       }
     }
   }
-  if (sections.has("throughput")) {
+  if (sections.has("throughput") && !flag("skip-list-all")) {
     log(`${DB_NAMES[db]}: listAll`)
     const work: Workload = { inputs: [], ids: [], sessionId: "", pageSize: 50 }
     results.throughput.push({

@@ -8,6 +8,7 @@ import { Context, Deferred, Effect, Either, Fiber, Layer, Option, Tracer } from 
 import { CheckpointStorage, type NamedAgentCheckpoint, type SqlCheckpointStorageOptions } from "../src/index.js"
 import { runtimeTargets } from "./support/provision.js"
 import { TestDatabase } from "./support/TestDatabase.js"
+import { collectingTracer } from "./support/collectingTracer.js"
 
 const checkpoint = (wave: number, caller: number): NamedAgentCheckpoint => ({
   agentId: `agent-${caller % 5}`,
@@ -25,19 +26,6 @@ const buildStorage = (options?: SqlCheckpointStorageOptions) =>
     return Context.get(yield* Layer.build(db.storage(options)), CheckpointStorage)
   })
 
-/** A tracer that keeps every span it is asked for (Effect's own spans, whose names and attributes can be read). */
-const collectingTracer = Effect.map(Effect.tracer, (base) => {
-  const spans: Array<Tracer.Span> = []
-  const tracer = Tracer.make({
-    span: (...args: Parameters<Tracer.Tracer["span"]>) => {
-      const span = base.span(...args)
-      spans.push(span)
-      return span
-    },
-    context: base.context
-  })
-  return { spans, tracer }
-})
 
 /** How many INSERTs into the agent table the client sent (@effect/sql's statement spans carry the SQL text). */
 const insertStatements = (spans: ReadonlyArray<Tracer.Span>) =>

@@ -16,6 +16,7 @@ import {
 } from "../src/index.js"
 import { runtimeTargets } from "./support/provision.js"
 import { TestDatabase, type TestTarget } from "./support/TestDatabase.js"
+import { collectingTracer } from "./support/collectingTracer.js"
 
 const checkpoint = (name: string, overrides: Partial<NamedAgentCheckpoint> = {}): NamedAgentCheckpoint => ({
   agentId: "agent-1",
@@ -35,19 +36,6 @@ const appCheckpoint = (sessionId: string, createdAt: number) => ({
   createdAt
 })
 
-/** A tracer that keeps every span it is asked for: Effect's own spans, whose names, parents and status can be read. */
-const collectingTracer = Effect.map(Effect.tracer, (base) => {
-  const spans: Array<Tracer.Span> = []
-  const tracer = Tracer.make({
-    span: (...args: Parameters<Tracer.Tracer["span"]>) => {
-      const span = base.span(...args)
-      spans.push(span)
-      return span
-    },
-    context: base.context
-  })
-  return { spans, tracer }
-})
 
 const isInside = (span: Tracer.AnySpan, ancestor: Tracer.Span): boolean =>
   span.spanId === ancestor.spanId ||
