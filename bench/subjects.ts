@@ -19,6 +19,7 @@ import { betterSqlite3 } from "../src/clients/BetterSqlite3.js"
 import { bunSqlite } from "../src/clients/BunSqlite.js"
 import { makeConnectionWatchdog } from "../src/internal/connectionWatchdog.js"
 import { pgClientLayer } from "../src/clients/PgClientLayer.js"
+import { mysqlClientConfig } from "../src/layers/Mysql.js"
 import { layerSqliteClient } from "../src/layers/SqliteNode.js"
 import {
   CheckpointStorage,
@@ -485,12 +486,11 @@ export const effectSide = async (database: BenchDatabase): Promise<Side> => {
  * the options the layer gives it by default: what a user writing the storage's SQL by hand on the same client would
  * run on.
  *
- * - PostgreSQL: `PgClient.fromPool` over the pool of src/internal/pgClientLayer.ts (each connection naming and
+ * - PostgreSQL: `PgClient.fromPool` over the pool of src/clients/PgClientLayer.ts (each connection naming and
  *   preparing a statement text once), on sockets watched by the connection watchdog armed at the default operation
  *   timeout, as src/layers/Postgres.ts builds it.
- * - MySQL/MariaDB: the official `MysqlClient` with the pool src/layers/Mysql.ts configures (10 connections kept
- *   idle, the connect timeout, watched sockets opened as mysql2 opens them). Its `clientConfig` is not exported, so
- *   this repeats it for a `mysql://user@host:port/database` URL.
+ * - MySQL/MariaDB: the official `MysqlClient` with the options src/layers/Mysql.ts gives it (`mysqlClientConfig`: 10
+ *   connections kept idle, the connect timeout, watched sockets opened as mysql2 opens them).
  * - SQLite: our client of src/clients/ (better-sqlite3 under Node.js, bun:sqlite under Bun) with the session's
  *   pragmas, through `layerSqliteClient` of src/layers/SqliteNode.ts, as both SQLite layers open a file.
  */
@@ -512,26 +512,7 @@ export const bareClientLayer = (db: Db, connectionString: string): Layer.Layer<S
       })
     }
     const { MysqlClient } = await import("@effect/sql-mysql2")
-    const url = new URL(connectionString)
-    const maxConnections = 10
-    return MysqlClient.layer({
-      host: url.hostname,
-      port: url.port === "" ? 3306 : Number(url.port),
-      username: decodeURIComponent(url.username) || "root",
-      ...(url.password === "" ? {} : { password: Redacted.make(decodeURIComponent(url.password)) }),
-      database: decodeURIComponent(url.pathname.slice(1)),
-      maxConnections,
-      poolConfig: {
-        connectTimeout: Duration.toMillis(DEFAULT_CONNECT_TIMEOUT),
-        maxIdle: maxConnections,
-        stream: ({ config }: { readonly config: { readonly host?: string; readonly port?: number } }) => {
-          const socket = watchdog.watch(Net.connect(config.port ?? 3306, config.host ?? "localhost"))
-          socket.once("connect", () => socket.setKeepAlive(true, 0))
-          socket.setNoDelay(true)
-          return socket
-        }
-      } as object
-    })
+    return MysqlClient.layer(mysqlClientConfig({ connectionString }, watchdog))
   }))
 
 const ROW = [...LIST, "state"]

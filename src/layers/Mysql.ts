@@ -76,9 +76,13 @@ const watchedStream = (watchdog: ConnectionWatchdog, own: unknown) => (options: 
   return socket
 }
 
-// @effect/sql-mysql2 ignores `poolConfig` (timeouts included) when given a URL, so the URL is split into the client's
-// fields here and every pool option still reaches mysql2.
-const clientConfig = (options: MysqlStorageOptions, watchdog: ConnectionWatchdog): MysqlClientConfig => {
+/**
+ * The options of the `MysqlClient` the layer builds. @effect/sql-mysql2 ignores `poolConfig` (timeouts included) when
+ * given a URL, so the URL is split into the client's fields here and every pool option still reaches mysql2.
+ *
+ * @internal
+ */
+export const mysqlClientConfig = (options: MysqlStorageOptions, watchdog: ConnectionWatchdog): MysqlClientConfig => {
   const [, { connectTimeout, connectionString, type: _, ...client }] = splitStorageOptions(options)
   const url = new URL(connectionStringValue(connectionString))
   const maxConnections = client.maxConnections ?? 10
@@ -122,7 +126,7 @@ export const layerMysql = (options: MysqlStorageOptions): Layer.Layer<Checkpoint
     return storageOverClient({
       dialect: "mysql",
       target: maskConnectionString(options.connectionString),
-      client: MysqlClient.layer(clientConfig(options, watchdog)),
+      client: MysqlClient.layer(mysqlClientConfig(options, watchdog)),
       storage: splitStorageOptions(options)[0],
       watchdog
     })
