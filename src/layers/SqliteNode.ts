@@ -95,13 +95,6 @@ export const sqliteStorage = (
   }))
 
 /**
- * The driver of `layerSqliteNode`, for the command line, which opens files as this layer does.
- *
- * @internal
- */
-export { betterSqlite3 }
-
-/**
  * CheckpointStorage on a SQLite file, through better-sqlite3 (Node.js). WAL and a 5 s busy timeout by default, so
  * several processes can share the file.
  *
