@@ -20,6 +20,7 @@ import {
   type StorageConnectionError,
   StorageQueryError
 } from "../services/CheckpointStorageError.js"
+import { compileRowReader } from "./CheckpointColumns.js"
 import type { AnyCheckpointTable } from "./CheckpointTables.js"
 
 /**
@@ -94,6 +95,10 @@ export const makeCheckpointStatements = (sql: SqlClient.SqlClient, dialect: Dial
   // outside this library.
   const unexpectedRow = (operation: string) => (cause: ParseResult.ParseError) =>
     new StorageQueryError({ dialect, operation, code: "UNEXPECTED_ROW", cause })
+  // Rows of the expected shape are read by readers compiled from the row Schemas; the Schemas decode the others, to
+  // say what is wrong with them (see CheckpointColumns.ts).
+  const readRows = compileRowReader(table.row.fields)
+  const readListRows = compileRowReader(table.listRow.fields)
   const decodeRows = Schema.decodeUnknownEither(Schema.Array(table.row))
   const decodeListRows = Schema.decodeUnknownEither(Schema.Array(table.listRow))
 
@@ -114,23 +119,29 @@ export const makeCheckpointStatements = (sql: SqlClient.SqlClient, dialect: Dial
   (
     rows: ReadonlyArray<unknown>
   ): Either.Either<Array<DecodedRow>, StorageQueryError | StateDecodeError> => {
-    const decoded = decodeRows(rows)
-    if (Either.isLeft(decoded)) return Either.left(unexpectedRow(operation)(decoded.left))
-    const stored: Array<DecodedRow> = []
-    for (const row of decoded.right) {
+    let read: Array<DecodedRow> | undefined = readRows(rows)
+    if (read === undefined) {
+      const decoded = decodeRows(rows)
+      if (Either.isLeft(decoded)) return Either.left(unexpectedRow(operation)(decoded.left))
+      read = decoded.right.map((row: DecodedRow) => ({ ...row }))
+    }
+    // Fresh objects: each gets its parsed state in place.
+    for (const row of read) {
       const state = parseState(row.id, row.state)
       if (Either.isLeft(state)) return Either.left(state.left)
-      stored.push({ ...row, state: state.right })
+      row.state = state.right
     }
-    return Either.right(stored)
+    return Either.right(read)
   }
 
   /** List rows (no state), decoded by the table's list row Schema. */
   const toListItems = (operation: string) =>
   (
     rows: ReadonlyArray<unknown>
-  ): Either.Either<ReadonlyArray<DecodedRow>, StorageQueryError> =>
-    Either.mapLeft(decodeListRows(rows), unexpectedRow(operation))
+  ): Either.Either<ReadonlyArray<DecodedRow>, StorageQueryError> => {
+    const read = readListRows(rows)
+    return read !== undefined ? Either.right(read) : Either.mapLeft(decodeListRows(rows), unexpectedRow(operation))
+  }
 
   // --- Fragments -------------------------------------------------------------------------------------------------
 

@@ -16,23 +16,7 @@ import {
   AppCheckpointListOptions,
   AppCheckpointSelector
 } from "../schema/CheckpointQuery.js"
-
-// Drivers return BIGINT as a number (mysql2, SQLite) or as decimal text (node-postgres): read either as a number.
-const BigIntColumn = Schema.Union(
-  Schema.Number,
-  Schema.NumberFromString,
-  Schema.transform(Schema.BigIntFromSelf, Schema.Number, {
-    strict: true,
-    decode: (n) => Number(n),
-    encode: (n) => BigInt(n)
-  })
-)
-
-const IdColumn = Schema.transform(BigIntColumn, Schema.String, {
-  strict: true,
-  decode: (n) => String(n),
-  encode: (s) => Number(s)
-})
+import { BigIntColumn, IdColumn, OptionalIdColumn } from "./CheckpointColumns.js"
 
 /**
  * A BIGINT column as the drivers return it, read as a number.
@@ -78,9 +62,9 @@ export interface CheckpointTable<
   readonly rowColumns: ReadonlyArray<string>
   /** A list row as the database returns it. Read without the input limits: a row written by drizzle-storage may
    * hold an empty or a long identifier. A NULL parentId is left out. */
-  readonly listRow: Schema.Schema<ListRow, ListRowEncoded>
+  readonly listRow: Schema.Schema<ListRow, ListRowEncoded> & { readonly fields: Schema.Struct.Fields }
   /** A full row: the list row and the state, still JSON text. */
-  readonly row: Schema.Schema<Row, RowEncoded>
+  readonly row: Schema.Schema<Row, RowEncoded> & { readonly fields: Schema.Struct.Fields }
   /** The columns a filter may match exactly. */
   readonly filterColumns: ReadonlyArray<Extract<keyof Filter, string>>
   readonly filter: Schema.Schema<Filter, Filter>
@@ -104,7 +88,7 @@ export type AnyCheckpointTable = CheckpointTable<any, any, any, any, any, any, a
 const storedColumns = {
   id: IdColumn,
   createdAt: BigIntColumn,
-  parentId: Schema.optionalWith(IdColumn, { nullable: true })
+  parentId: OptionalIdColumn
 }
 
 const checkpointTable = <
