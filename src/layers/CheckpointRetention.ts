@@ -17,7 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { RetentionPolicy, TablePrunePlan } from "../schema/CheckpointQuery.js"
 import type { StorageConnectionError, StorageQueryError } from "../services/CheckpointStorageError.js"
-import type { CheckpointStatements } from "./CheckpointStatements.js"
+import type { CheckpointStatements, DecodedRow } from "./CheckpointStatements.js"
 
 /** One rule of a policy, as this table applies it. */
 type RetentionRule =
@@ -115,7 +115,7 @@ ORDER BY ${sql("id")} LIMIT ${sql.literal(String(options.batchSize))}`
     operation: string,
     policy: RetentionPolicy,
     sampleSize: number
-  ): Effect.Effect<TablePrunePlan<unknown>, StorageConnectionError | StorageQueryError> =>
+  ): Effect.Effect<TablePrunePlan<DecodedRow>, StorageConnectionError | StorageQueryError> =>
     Effect.gen(function*() {
       const rules = rulesOf(policy)
       if (rules.length === 0) return { count: 0, bytes: 0, sample: [] }

@@ -259,7 +259,7 @@ export const make = Effect.fnUntraced(function*(
         Effect.flatMap(validatePolicy(policy), (valid) =>
           Effect.flatMap(validatePlanOptions({ sampleSize: planOptions?.sampleSize }), ({ sampleSize = 10 }) =>
             both((table) => table.planPrune("planPrune", valid, sampleSize))))
-      ) as never,
+      ),
     statistics: () => operation("statistics", both((table) => table.statistics("statistics"))),
     sessionStatistics: (statisticsOptions) =>
       operation(
@@ -273,8 +273,8 @@ export const make = Effect.fnUntraced(function*(
       operation("importAppCheckpoints", apps.importFrom("importAppCheckpoints", source, checkpoints)),
     importPosition: (source) =>
       operation("importPosition", both((table) => table.importPosition("importPosition", source))),
-    listAgentLineage: (id) => operation("listAgentLineage", agents.lineage("listAgentLineage", id)) as never,
-    listAppLineage: (id) => operation("listAppLineage", apps.lineage("listAppLineage", id)) as never,
+    listAgentLineage: (id) => operation("listAgentLineage", agents.lineage("listAgentLineage", id)),
+    listAppLineage: (id) => operation("listAppLineage", apps.lineage("listAppLineage", id)),
     forkAgentCheckpoint: (id, changes) =>
       operation("forkAgentCheckpoint", agents.fork("forkAgentCheckpoint", id, changes)),
     forkAppCheckpoint: (id, changes) => operation("forkAppCheckpoint", apps.fork("forkAppCheckpoint", id, changes))
