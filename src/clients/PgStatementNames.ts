@@ -78,11 +78,15 @@ export const namingStatements = (Client: typeof Pg.Client, limit: number = MAX_N
     }
     return name
   }
-  return class NamingStatementsClient extends Client {
-    // node-postgres' `query` has a dozen overloads; this passes every call on as it came, with a name added.
-    override query(...args: Array<any>): any {
-      const query = super.query.bind(this) as (...args: ReadonlyArray<unknown>) => unknown
-      return query(...withStatementName(args, nameOf))
-    }
-  }
+  // node-postgres' `query` has a dozen overloads: every call is passed on as it came, with a name added.
+  const query = Client.prototype.query as (this: Pg.Client, ...args: ReadonlyArray<unknown>) => unknown
+  class NamingStatementsClient extends Client {}
+  Object.defineProperty(NamingStatementsClient.prototype, "query", {
+    value: function(this: Pg.Client, ...args: ReadonlyArray<unknown>) {
+      return query.call(this, ...withStatementName(args, nameOf))
+    },
+    writable: true,
+    configurable: true
+  })
+  return NamingStatementsClient
 }

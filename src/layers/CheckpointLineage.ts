@@ -7,11 +7,12 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { parseCheckpointId } from "../internal/checkpointId.js"
 import type { CheckpointStatements } from "./CheckpointStatements.js"
+import type { CheckpointTable, ListItemOf } from "./CheckpointTables.js"
 
 /**
  * @since 0.1.0
  */
-export const makeCheckpointLineage = (statements: CheckpointStatements) => {
+export const makeCheckpointLineage = <T extends CheckpointTable>(statements: CheckpointStatements<T>) => {
   const { sql, table, tableName } = statements
   const qualified = sql.csv(table.listColumns.map((column) => sql`${sql(`${table.name}.${column}`)}`))
 
@@ -19,7 +20,7 @@ export const makeCheckpointLineage = (statements: CheckpointStatements) => {
    * a recursive query; MySQL stops at its cte_max_recursion_depth (1000 by default), MariaDB has no such limit. */
   const ancestry = (operation: string, id: string) =>
     Option.match(parseCheckpointId(id), {
-      onNone: () => Effect.succeed([]),
+      onNone: () => Effect.succeed<ReadonlyArray<ListItemOf<T>>>([]),
       onSome: (rowId) =>
         statements.run(
           operation,

@@ -25,6 +25,7 @@ import {
   type StorageQueryError
 } from "../services/CheckpointStorageError.js"
 import type { CheckpointStatements, FilterFields } from "./CheckpointStatements.js"
+import type { CheckpointTable } from "./CheckpointTables.js"
 
 /**
  * What a page request may hold (the table's list options, once validated).
@@ -52,12 +53,12 @@ type ToItems<A, E> = (rows: ReadonlyArray<unknown>) => Either.Either<ReadonlyArr
  *
  * @since 0.1.0
  */
-export type CheckpointPages = ReturnType<typeof makeCheckpointPages>
+export type CheckpointPages<T extends CheckpointTable> = ReturnType<typeof makeCheckpointPages<T>>
 
 /**
  * @since 0.1.0
  */
-export const makeCheckpointPages = (statements: CheckpointStatements) => {
+export const makeCheckpointPages = <T extends CheckpointTable>(statements: CheckpointStatements<T>) => {
   const { sql, table, tableName } = statements
   const subject = `${table.name} list options`
   const validateListOptions = decodeInput(table.listOptions, subject)
@@ -75,7 +76,7 @@ export const makeCheckpointPages = (statements: CheckpointStatements) => {
     )
 
   /** One page of a validated request: list items, or full rows (`withState`, for a stream with states). */
-  const readPage = <A extends Item, E>(
+  const readPage = <A, E>(
     operation: string,
     page: PageRequest,
     withState: boolean,
@@ -117,7 +118,8 @@ export const makeCheckpointPages = (statements: CheckpointStatements) => {
       const items = Effect.flatMap(statements.run(operation, statement), (rows) => {
         const more = rows.length > limit
         return Effect.map(toItems(more ? rows.slice(0, limit) : rows), (items): CheckpointPage<A> => {
-          const last = items.at(-1)
+          // Every row of both tables has these (its list row Schema reads them).
+          const last = items.at(-1) as Item | undefined
           const nextCursor = more && last !== undefined
             ? Option.some(encodeCursor(query, {
               sortValue: orderBy === "id" ? Number(last.id) : last.createdAt,
@@ -138,7 +140,7 @@ export const makeCheckpointPages = (statements: CheckpointStatements) => {
       readPage(operation, page as PageRequest, false, statements.toListItems(operation)))
 
   /** Every row matching the options, read a page (one statement) at a time. */
-  const streamPages = <A extends Item, E>(
+  const streamPages = <A, E>(
     operation: string,
     options: (FilterFields & CheckpointStreamOptions) | undefined,
     withState: boolean,

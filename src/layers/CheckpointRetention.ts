@@ -17,7 +17,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { RetentionPolicy, TablePrunePlan } from "../schema/CheckpointQuery.js"
 import type { StorageConnectionError, StorageQueryError } from "../services/CheckpointStorageError.js"
-import type { CheckpointStatements, DecodedRow } from "./CheckpointStatements.js"
+import type { CheckpointStatements } from "./CheckpointStatements.js"
+import type { CheckpointTable, ListItemOf } from "./CheckpointTables.js"
 
 /** One rule of a policy, as this table applies it. */
 type RetentionRule =
@@ -34,12 +35,12 @@ interface RetentionScope {
  *
  * @since 0.1.0
  */
-export type CheckpointRetention = ReturnType<typeof makeCheckpointRetention>
+export type CheckpointRetention<T extends CheckpointTable> = ReturnType<typeof makeCheckpointRetention<T>>
 
 /**
  * @since 0.1.0
  */
-export const makeCheckpointRetention = (statements: CheckpointStatements) => {
+export const makeCheckpointRetention = <T extends CheckpointTable>(statements: CheckpointStatements<T>) => {
   const { sql, table, tableName, newestFirst, deleteCounting } = statements
 
   /** The rules of `policy` that concern this table, in the order they apply. */
@@ -115,7 +116,7 @@ ORDER BY ${sql("id")} LIMIT ${sql.literal(String(options.batchSize))}`
     operation: string,
     policy: RetentionPolicy,
     sampleSize: number
-  ): Effect.Effect<TablePrunePlan<DecodedRow>, StorageConnectionError | StorageQueryError> =>
+  ): Effect.Effect<TablePrunePlan<ListItemOf<T>>, StorageConnectionError | StorageQueryError> =>
     Effect.gen(function*() {
       const rules = rulesOf(policy)
       if (rules.length === 0) return { count: 0, bytes: 0, sample: [] }

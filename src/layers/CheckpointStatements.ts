@@ -21,7 +21,7 @@ import {
   StorageQueryError
 } from "../services/CheckpointStorageError.js"
 import { compileRowReader } from "./CheckpointColumns.js"
-import type { AnyCheckpointTable } from "./CheckpointTables.js"
+import type { CheckpointTable, ListItemOf, StoredOf } from "./CheckpointTables.js"
 
 /**
  * The createdAt range every filter has, beside the exact columns of its table.
@@ -43,15 +43,6 @@ export interface KeysetPosition {
   readonly id: number
 }
 
-/**
- * A row as the table's Schemas decoded it. Typed by the service's interface, which names each table's types: the
- * implementation, written once for both tables, reads rows by column name.
- *
- * @since 0.1.0
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type DecodedRow = any
-
 /** How many shapes of latest and page statements keep their compiled text. */
 const MAX_CACHED_TEXTS = 256
 
@@ -60,14 +51,20 @@ const MAX_CACHED_TEXTS = 256
  *
  * @since 0.1.0
  */
-export type CheckpointStatements = ReturnType<typeof makeCheckpointStatements>
+export type CheckpointStatements<T extends CheckpointTable = CheckpointTable> = ReturnType<
+  typeof makeCheckpointStatements<T>
+>
 
 /**
  * Builds the statements of `table` over `sql` (a client without name transforms).
  *
  * @since 0.1.0
  */
-export const makeCheckpointStatements = (sql: SqlClient.SqlClient, dialect: Dialect, table: AnyCheckpointTable) => {
+export const makeCheckpointStatements = <T extends CheckpointTable>(
+  sql: SqlClient.SqlClient,
+  dialect: Dialect,
+  table: T
+) => {
   const tableName = sql(table.name)
   const columnList = (columns: ReadonlyArray<string>) => sql.csv(columns.map((column) => sql`${sql(column)}`))
   const listColumns = columnList(table.listColumns)
@@ -118,28 +115,28 @@ export const makeCheckpointStatements = (sql: SqlClient.SqlClient, dialect: Dial
   const toStored = (operation: string) =>
   (
     rows: ReadonlyArray<unknown>
-  ): Either.Either<Array<DecodedRow>, StorageQueryError | StateDecodeError> => {
-    let read: Array<DecodedRow> | undefined = readRows(rows)
+  ): Either.Either<Array<StoredOf<T>>, StorageQueryError | StateDecodeError> => {
+    let read = readRows(rows)
     if (read === undefined) {
       const decoded = decodeRows(rows)
       if (Either.isLeft(decoded)) return Either.left(unexpectedRow(operation)(decoded.left))
-      read = decoded.right.map((row: DecodedRow) => ({ ...row }))
+      read = decoded.right as Array<Record<string, unknown>>
     }
-    // Fresh objects: each gets its parsed state in place.
+    // Fresh objects (the reader's or the decoder's): each gets its parsed state in place.
     for (const row of read) {
-      const state = parseState(row.id, row.state)
+      const state = parseState(row.id as string, row.state as string)
       if (Either.isLeft(state)) return Either.left(state.left)
       row.state = state.right
     }
-    return Either.right(read)
+    return Either.right(read as Array<StoredOf<T>>)
   }
 
   /** List rows (no state), decoded by the table's list row Schema. */
   const toListItems = (operation: string) =>
   (
     rows: ReadonlyArray<unknown>
-  ): Either.Either<ReadonlyArray<DecodedRow>, StorageQueryError> => {
-    const read = readListRows(rows)
+  ): Either.Either<ReadonlyArray<ListItemOf<T>>, StorageQueryError> => {
+    const read = readListRows(rows) as Array<ListItemOf<T>> | undefined
     return read !== undefined ? Either.right(read) : Either.mapLeft(decodeListRows(rows), unexpectedRow(operation))
   }
 

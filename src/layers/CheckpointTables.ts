@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import type { CheckpointState } from "../schema/CheckpointFields.js"
 import { NamedAgentCheckpoint } from "../schema/AgentCheckpoint.js"
 import { AppSessionCheckpoint } from "../schema/AppCheckpoint.js"
 import { ImportedAgentCheckpoint, ImportedAppCheckpoint } from "../schema/CheckpointImport.js"
@@ -33,57 +34,57 @@ export const NumberColumn = BigIntColumn
 export type KeepLastRule = "keepLastPerSession" | "keepLastPerAgent"
 
 /**
- * A checkpoint table: its name, the input it stores, its filters and the columns of its list items.
+ * A checkpoint table: its name, the input it stores, its filters and the columns of its list items. The
+ * implementation is written once over this shape; each table's own types come from its Schemas (`ListItemOf`,
+ * `StoredOf`).
  *
  * @since 0.1.0
  */
-export interface CheckpointTable<
-  Input extends { readonly state: object; readonly parentId?: string | undefined },
-  ListRow extends { readonly id: string; readonly createdAt: number },
-  Row extends ListRow & { readonly state: string },
-  Filter,
-  ListOptions extends Filter,
-  Selector,
-  ListRowEncoded = unknown,
-  RowEncoded = unknown
-> {
+export interface CheckpointTable {
   readonly name: "AgentCheckpoints" | "AppCheckpoints"
   /** The schema of a caller's input; its name is the `subject` of validation errors. */
-  readonly input: Schema.Schema<Input, Input>
+  readonly input: Schema.Schema.AnyNoContext
   readonly inputName: string
   /** The schema of a checkpoint to import (see schema/CheckpointImport.ts), and its name. */
   readonly imported: Schema.Schema.AnyNoContext
   readonly importedName: string
   /** The columns written from the input (`state`, `parentId` and `sizeBytes` are written by the storage). */
-  readonly inputColumns: ReadonlyArray<Extract<keyof Input, string>>
+  readonly inputColumns: ReadonlyArray<string>
   /** The columns of a list item, in order. */
   readonly listColumns: ReadonlyArray<string>
   /** The columns of a full row: the list item's and the state. */
   readonly rowColumns: ReadonlyArray<string>
   /** A list row as the database returns it. Read without the input limits: a row written by drizzle-storage may
    * hold an empty or a long identifier. A NULL parentId is left out. */
-  readonly listRow: Schema.Schema<ListRow, ListRowEncoded> & { readonly fields: Schema.Struct.Fields }
+  readonly listRow: Schema.Schema.AnyNoContext & { readonly fields: Schema.Struct.Fields }
   /** A full row: the list row and the state, still JSON text. */
-  readonly row: Schema.Schema<Row, RowEncoded> & { readonly fields: Schema.Struct.Fields }
+  readonly row: Schema.Schema.AnyNoContext & { readonly fields: Schema.Struct.Fields }
   /** The columns a filter may match exactly. */
-  readonly filterColumns: ReadonlyArray<Extract<keyof Filter, string>>
-  readonly filter: Schema.Schema<Filter, Filter>
-  readonly listOptions: Schema.Schema<ListOptions, ListOptions>
+  readonly filterColumns: ReadonlyArray<string>
+  readonly filter: Schema.Schema.AnyNoContext
+  readonly listOptions: Schema.Schema.AnyNoContext
   /** What erasure by key accepts, and the columns it matches. */
-  readonly selector: Schema.Schema<Selector, Selector>
-  readonly selectorColumns: ReadonlyArray<Extract<keyof Selector, string>>
+  readonly selector: Schema.Schema.AnyNoContext
+  readonly selectorColumns: ReadonlyArray<string>
   /** The retention rules that apply to this table, each with the column it groups by. */
-  readonly keepLastRules: ReadonlyArray<readonly [KeepLastRule, Extract<keyof Input, string>]>
+  readonly keepLastRules: ReadonlyArray<readonly [KeepLastRule, string]>
 }
 
 /**
- * Either table, as the implementation (written once for both) sees it; the service's interface gives each
- * operation its table's types.
+ * A list item of the table: its list row as decoded.
  *
  * @since 0.1.0
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyCheckpointTable = CheckpointTable<any, any, any, any, any, any, any, any>
+export type ListItemOf<T extends CheckpointTable> = Schema.Schema.Type<T["listRow"]>
+
+/**
+ * A stored checkpoint of the table: its full row as decoded, the state parsed from its JSON text.
+ *
+ * @since 0.1.0
+ */
+export type StoredOf<T extends CheckpointTable> =
+  & Omit<Schema.Schema.Type<T["row"]>, "state">
+  & { readonly state: CheckpointState }
 
 const storedColumns = {
   id: IdColumn,
@@ -91,16 +92,7 @@ const storedColumns = {
   parentId: OptionalIdColumn
 }
 
-const checkpointTable = <
-  Input extends { readonly state: object; readonly parentId?: string | undefined },
-  ListRow extends { readonly id: string; readonly createdAt: number },
-  Row extends ListRow & { readonly state: string },
-  Filter,
-  ListOptions extends Filter,
-  Selector,
-  ListRowEncoded,
-  RowEncoded
->(table: CheckpointTable<Input, ListRow, Row, Filter, ListOptions, Selector, ListRowEncoded, RowEncoded>) => table
+const checkpointTable = <T extends CheckpointTable>(table: T): T => table
 
 const AgentListRow = Schema.Struct({
   ...storedColumns,

@@ -36,7 +36,7 @@ import { makeCheckpointPages } from "./CheckpointPages.js"
 import { makeCheckpointRetention } from "./CheckpointRetention.js"
 import { type CheckpointStatements, type FilterFields, makeCheckpointStatements } from "./CheckpointStatements.js"
 import { makeCheckpointStatistics } from "./CheckpointStatistics.js"
-import type { AnyCheckpointTable } from "./CheckpointTables.js"
+import type { CheckpointTable, StoredOf } from "./CheckpointTables.js"
 
 /**
  * What the storage's options say about every table, and how its statements are bounded.
@@ -62,17 +62,17 @@ const RETENTION_BATCH = 1000
  *
  * @since 0.1.0
  */
-export type CheckpointTableOperations = ReturnType<typeof operationsOf>
+export type CheckpointTableOperations<T extends CheckpointTable = CheckpointTable> = ReturnType<typeof operationsOf<T>>
 
 /**
  * Builds the operations of `table`; its insert batcher lives as long as the scope.
  *
  * @since 0.1.0
  */
-export const makeCheckpointTable = (
+export const makeCheckpointTable = <T extends CheckpointTable>(
   sql: SqlClient.SqlClient,
   dialect: Dialect,
-  table: AnyCheckpointTable,
+  table: T,
   options: CheckpointTableOptions
 ) =>
   Effect.gen(function*() {
@@ -96,8 +96,8 @@ export const makeCheckpointTable = (
     return operationsOf(statements, inserts, options, batcher.insert)
   })
 
-const operationsOf = (
-  statements: CheckpointStatements,
+const operationsOf = <T extends CheckpointTable>(
+  statements: CheckpointStatements<T>,
   inserts: CheckpointInserts,
   options: CheckpointTableOptions,
   batchInsert: (row: CheckpointRow) => Effect.Effect<string, SqlError | StorageConnectionError>
@@ -211,7 +211,7 @@ const operationsOf = (
   /** The checkpoint with this id, or None (also, without a statement, for ids that cannot exist). */
   const retrieve = (operation: string, id: string) =>
     Option.match(parseCheckpointId(id), {
-      onNone: () => Effect.succeed(Option.none<Record<string, unknown>>()),
+      onNone: () => Effect.succeed(Option.none<StoredOf<T>>()),
       onSome: (rowId) =>
         Effect.flatMap(statements.run(operation, sql.unsafe(retrieveById, [rowId])), firstStored(operation))
     })
