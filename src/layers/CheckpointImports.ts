@@ -123,8 +123,7 @@ export const makeCheckpointImports = (statements: CheckpointStatements, inserts:
           group.map((entry) => ({
             ...entry.row,
             parentId: entry.sourceParentId === undefined ? null : heldParent(entry.sourceParentId) ?? null
-          })),
-          group.length
+          }))
         )
         group.forEach((entry, index) => known.set(entry.sourceId, Number(ids[index])))
       }

@@ -132,19 +132,10 @@ export const makeCheckpointInserts = (statements: CheckpointStatements) => {
   const insertRow = (row: CheckpointRow): Effect.Effect<string, SqlError> =>
     Effect.map(insertRows([row]), (ids) => ids![0]!)
 
-  /** Writes the rows, in statements of at most `chunk` rows, and returns their ids in order (one by one where a
-   * multi-row INSERT's ids cannot be known). */
-  const insertAll = (rows: ReadonlyArray<CheckpointRow>, chunk: number): Effect.Effect<Array<string>, SqlError> =>
-    Effect.gen(function*() {
-      const ids: Array<string> = []
-      for (let start = 0; start < rows.length; start += chunk) {
-        const part = rows.slice(start, start + chunk)
-        const written = yield* insertRows(part)
-        if (written !== undefined) ids.push(...written)
-        else for (const row of part) ids.push(yield* insertRow(row))
-      }
-      return ids
-    })
+  /** Writes the rows in one statement and returns their ids in order; one by one where a multi-row INSERT's ids
+   * cannot be known. */
+  const insertAll = (rows: ReadonlyArray<CheckpointRow>): Effect.Effect<ReadonlyArray<string>, SqlError> =>
+    Effect.flatMap(insertRows(rows), (ids) => ids !== undefined ? Effect.succeed(ids) : Effect.forEach(rows, insertRow))
 
   return { insertRows, insertRow, insertAll }
 }

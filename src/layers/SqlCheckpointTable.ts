@@ -114,8 +114,9 @@ const operationsOf = <T extends CheckpointTable>(
   const validateImports = decodeInput(Schema.Array(table.imported), `${table.importedName}[]`)
 
   const policy = options.retention ?? {}
-  const keepLastColumns = retention.rulesOf(policy).flatMap((rule) => (rule._tag === "KeepLast" ? [rule.column] : []))
-  const hasRetention = retention.rulesOf(policy).length > 0
+  const rules = retention.rulesOf(policy)
+  const keepLastColumns = rules.flatMap((rule) => (rule._tag === "KeepLast" ? [rule.column] : []))
+  const hasRetention = rules.length > 0
 
   // --- Stores ------------------------------------------------------------------------------------------------------
 
