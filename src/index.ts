@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 export * from "./schema/AgentCheckpoint.js"
+export * from "./schema/AgentMetrics.js"
 export * from "./schema/AppCheckpoint.js"
 export * from "./schema/CheckpointFields.js"
 export * from "./schema/CheckpointImport.js"

@@ -24,10 +24,10 @@ const row = fc.record({
   agentType: text,
   name: text,
   hostname: text,
-  projectDirectory: text,
+  workspaceDirectory: text,
   state: text,
   extra: fc.anything()
-}, { requiredKeys: ["id", "createdAt", "sessionId", "agentId", "agentType", "name", "hostname", "projectDirectory", "state"] })
+}, { requiredKeys: ["id", "createdAt", "sessionId", "agentId", "agentType", "name", "hostname", "workspaceDirectory", "state"] })
 
 describe("the compiled row reader", () => {
   for (const table of [agentCheckpoints, appCheckpoints]) {

@@ -46,6 +46,6 @@ describe("the fields of a checkpoint", () => {
     expect(schema.$defs.CheckpointState).toMatchObject({ type: "object" })
     expect(schema.$defs.ParentId).toEqual({ type: "string", pattern: "^[1-9][0-9]{0,15}$" })
     const app = JSONSchema.make(AppSessionCheckpoint) as unknown as { $defs: Record<string, unknown> }
-    expect(app.$defs.ProjectDirectory).toEqual({ type: "string", maxLength: 4096 })
+    expect(app.$defs.WorkspaceDirectory).toEqual({ type: "string", maxLength: 4096 })
   })
 })

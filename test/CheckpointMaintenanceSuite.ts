@@ -62,7 +62,7 @@ const agentCheckpoint = (overrides: Partial<NamedAgentCheckpoint> = {}): NamedAg
 const appCheckpoint = (overrides: Partial<AppSessionCheckpoint> = {}): AppSessionCheckpoint => ({
   sessionId: "session-1",
   hostname: "host",
-  projectDirectory: "/project",
+  workspaceDirectory: "/project",
   state: { files: [] },
   createdAt: 10_000,
   ...overrides
@@ -179,7 +179,9 @@ export const checkpointMaintenanceSuite = (target: TestTarget) => {
           const before = yield* storage.listAgentCheckpoints()
           expect(yield* storage.prune(policy)).toEqual({
             agentCheckpoints: plan.agentCheckpoints.count,
-            appCheckpoints: plan.appCheckpoints.count
+            appCheckpoints: plan.appCheckpoints.count,
+            agentMetrics: 0,
+            freedBytes: plan.agentCheckpoints.bytes + plan.appCheckpoints.bytes
           })
           const after = new Set(idsOf(yield* storage.listAgentCheckpoints()))
           expect(idsOf(before.filter((item) => !after.has(item.id))).sort((a, b) => Number(a) - Number(b))).toEqual(
@@ -188,7 +190,8 @@ export const checkpointMaintenanceSuite = (target: TestTarget) => {
           // Nothing left to prune under the same policy.
           expect(yield* storage.planPrune(policy)).toEqual({
             agentCheckpoints: { count: 0, bytes: 0, sample: [] },
-            appCheckpoints: { count: 0, bytes: 0, sample: [] }
+            appCheckpoints: { count: 0, bytes: 0, sample: [] },
+            agentMetrics: { count: 0, bytes: 0, sample: [] }
           })
         }))
 
@@ -207,7 +210,7 @@ export const checkpointMaintenanceSuite = (target: TestTarget) => {
           const plan = yield* storage.planPrune(policy)
           expect(plan.agentCheckpoints.count).toBe(1)
           expect(plan.agentCheckpoints.sample.map((item) => item.name)).toEqual(["y"])
-          expect(yield* storage.prune(policy)).toEqual({ agentCheckpoints: 1, appCheckpoints: 0 })
+          expect(yield* storage.prune(policy)).toMatchObject({ agentCheckpoints: 1, appCheckpoints: 0 })
           expect(idsOf(yield* storage.listAgentCheckpoints())).toEqual([x, z])
           expect(yield* storage.retrieveAgentCheckpoint(y)).toEqual(Option.none())
         }))
@@ -227,7 +230,7 @@ export const checkpointMaintenanceSuite = (target: TestTarget) => {
             batchSize: 5,
             onProgress: (report) => Effect.sync(() => progress.push(report))
           })
-          expect(result).toEqual({ agentCheckpoints: 23, appCheckpoints: 5 })
+          expect(result).toMatchObject({ agentCheckpoints: 23, appCheckpoints: 5, agentMetrics: 0 })
           expect(progress).toEqual([
             ...[5, 10, 15, 20, 23].map((deleted) => ({ table: "AgentCheckpoints", deleted })),
             { table: "AppCheckpoints", deleted: 5 }
@@ -239,7 +242,7 @@ export const checkpointMaintenanceSuite = (target: TestTarget) => {
           const again = yield* storage.prune({ keepLastPerSession: 2 }, {
             onProgress: (report) => Effect.sync(() => progress.push(report))
           })
-          expect(again).toEqual({ agentCheckpoints: 0, appCheckpoints: 0 })
+          expect(again).toEqual({ agentCheckpoints: 0, appCheckpoints: 0, agentMetrics: 0, freedBytes: 0 })
           expect(progress).toEqual([])
         }))
 

@@ -14,6 +14,7 @@ import {
   type SqlCheckpointStorageOptions
 } from "../src/index.js"
 import { checkpointMaintenanceSuite } from "./CheckpointMaintenanceSuite.js"
+import { checkpointMetricsSuite } from "./CheckpointMetricsSuite.js"
 import { TestDatabase, type TestTarget } from "./support/TestDatabase.js"
 
 const withStorage = (target: TestTarget, options?: SqlCheckpointStorageOptions) =>
@@ -44,7 +45,7 @@ const agentFixture = (index: number): NamedAgentCheckpoint => ({
 const appFixture = (index: number): AppSessionCheckpoint => ({
   sessionId: `session-${index % 3}`,
   hostname: `host-${index % 2}`,
-  projectDirectory: `/projects/${index % 4}`,
+  workspaceDirectory: `/projects/${index % 4}`,
   state: { index },
   createdAt: 1_000 + index
 })
@@ -189,13 +190,13 @@ export const checkpointQuerySuite = (target: TestTarget) => {
           }
         }))
 
-      it.effect("filter and page app checkpoints by sessionId, hostname and projectDirectory", () =>
+      it.effect("filter and page app checkpoints by sessionId, hostname and workspaceDirectory", () =>
         Effect.gen(function*() {
           const storage = yield* CheckpointStorage
           const all = yield* storage.listAppCheckpoints()
-          const page = yield* storage.listAppCheckpoints({ hostname: "host-1", projectDirectory: "/projects/1", limit: 10 })
+          const page = yield* storage.listAppCheckpoints({ hostname: "host-1", workspaceDirectory: "/projects/1", limit: 10 })
           expect(page.items.map((item) => item.id)).toEqual(
-            all.filter((item) => item.hostname === "host-1" && item.projectDirectory === "/projects/1").map((item) => item.id)
+            all.filter((item) => item.hostname === "host-1" && item.workspaceDirectory === "/projects/1").map((item) => item.id)
           )
           expect(page.items.length).toBeGreaterThan(0)
         }))
@@ -283,19 +284,19 @@ export const checkpointQuerySuite = (target: TestTarget) => {
           yield* seed
           const before = yield* storage.listAgentCheckpoints()
           const result = yield* storage.prune({ keepLastPerSession: 4 })
-          expect(result).toEqual({ agentCheckpoints: 18, appCheckpoints: 0 })
+          expect(result).toMatchObject({ agentCheckpoints: 18, appCheckpoints: 0 })
           const after = yield* storage.listAgentCheckpoints()
           for (const sessionId of ["session-0", "session-1", "session-2"]) {
             expect(after.filter((item) => item.sessionId === sessionId).map((item) => item.id)).toEqual(
               before.filter((item) => item.sessionId === sessionId).slice(0, 4).map((item) => item.id)
             )
           }
-          expect(yield* storage.prune({ keepLastPerAgent: 5 })).toEqual({ agentCheckpoints: 2, appCheckpoints: 0 })
+          expect(yield* storage.prune({ keepLastPerAgent: 5 })).toMatchObject({ agentCheckpoints: 2, appCheckpoints: 0 })
           // The clock says 1_020 ms; a maxAge of 15 ms drops everything created before 1_005.
           yield* TestClock.setTime(1_020)
           const oldApps = (yield* storage.listAppCheckpoints()).filter((item) => item.createdAt < 1_005).length
           const oldAgents = (yield* storage.listAgentCheckpoints()).filter((item) => item.createdAt < 1_005).length
-          expect(yield* storage.prune({ maxAge: "15 millis" })).toEqual({
+          expect(yield* storage.prune({ maxAge: "15 millis" })).toMatchObject({
             agentCheckpoints: oldAgents,
             appCheckpoints: oldApps
           })
@@ -459,4 +460,5 @@ export const checkpointQuerySuite = (target: TestTarget) => {
     })
   })
   checkpointMaintenanceSuite(target)
+  checkpointMetricsSuite(target)
 }

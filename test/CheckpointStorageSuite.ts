@@ -28,7 +28,7 @@ const agentCheckpoint = (overrides: Partial<NamedAgentCheckpoint> = {}): NamedAg
 const appCheckpoint = (overrides: Partial<AppSessionCheckpoint> = {}): AppSessionCheckpoint => ({
   sessionId: "session-456",
   hostname: "localhost",
-  projectDirectory: "/home/user/project",
+  workspaceDirectory: "/home/user/project",
   state: { files: ["index.ts"], config: {} },
   createdAt: 1_763_900_000_000,
   ...overrides
@@ -220,7 +220,7 @@ export const checkpointStorageSuite = (target: TestTarget) => {
             expect(newer.createdAt > older.createdAt || (newer.createdAt === older.createdAt && Number(newer.id) > Number(older.id)))
               .toBe(true)
           }
-          expect(Object.keys(listed[0]!).sort()).toEqual(["createdAt", "hostname", "id", "projectDirectory", "sessionId"])
+          expect(Object.keys(listed[0]!).sort()).toEqual(["createdAt", "hostname", "id", "sessionId", "workspaceDirectory"])
         }))
     })
 
@@ -238,7 +238,7 @@ export const checkpointStorageSuite = (target: TestTarget) => {
           })
           const id = yield* storage.storeAgentCheckpoint(checkpoint)
           expect(yield* storage.retrieveAgentCheckpoint(id)).toEqual(Option.some({ id, ...checkpoint }))
-          const app = appCheckpoint({ hostname: "hôte-🦊", projectDirectory: `/home/ü/${text}`, state: { text } })
+          const app = appCheckpoint({ hostname: "hôte-🦊", workspaceDirectory: `/home/ü/${text}`, state: { text } })
           const appId = yield* storage.storeAppCheckpoint(app)
           expect(yield* storage.retrieveAppCheckpoint(appId)).toEqual(Option.some({ id: appId, ...app }))
         }))
@@ -329,15 +329,15 @@ export const checkpointStorageSuite = (target: TestTarget) => {
           }))
       }
 
-      it.effect("refuses an app checkpoint with a missing hostname and an overlong projectDirectory, listing both", () =>
+      it.effect("refuses an app checkpoint with a missing hostname and an overlong workspaceDirectory, listing both", () =>
         Effect.gen(function*() {
           const storage = yield* CheckpointStorage
           const before = yield* countRows("AppCheckpoints")
-          const input = { ...appCheckpoint({ projectDirectory: "/".repeat(4097) }), hostname: undefined }
+          const input = { ...appCheckpoint({ workspaceDirectory: "/".repeat(4097) }), hostname: undefined }
           const error = yield* Effect.flip(storage.storeAppCheckpoint(untyped(input)))
           expect(error._tag).toBe("CheckpointValidationError")
           expect((error as CheckpointValidationError).issues.map((issue) => issue.path).sort()).toEqual(
-            ["hostname", "projectDirectory"]
+            ["hostname", "workspaceDirectory"]
           )
           expect(yield* countRows("AppCheckpoints")).toBe(before)
         }))
@@ -496,7 +496,7 @@ WHERE DB = DATABASE() AND ID <> CONNECTION_ID()`.pipe(
       it.effect("create the tables, the list indexes and the migration records on an empty database", () =>
         Effect.gen(function*() {
           yield* buildStorage
-          expect(yield* appliedMigrations).toEqual([1, 2, 3, 4])
+          expect(yield* appliedMigrations).toEqual([1, 2, 3, 4, 5, 6])
           expect(yield* indexNames("AgentCheckpoints")).toEqual(expect.arrayContaining([
             "AgentCheckpoints_createdAt_id",
             "AgentCheckpoints_sessionId_createdAt_id",
@@ -506,6 +506,7 @@ WHERE DB = DATABASE() AND ID <> CONNECTION_ID()`.pipe(
             "AppCheckpoints_createdAt_id",
             "AppCheckpoints_sessionId_createdAt_id"
           ]))
+          expect(yield* indexNames("AgentMetrics")).toEqual(expect.arrayContaining(["AgentMetrics_updatedAt_agentId"]))
         }).pipe(Effect.scoped))
 
       it.effect("change nothing on an up-to-date database, and its checkpoints stay", () =>
@@ -513,7 +514,7 @@ WHERE DB = DATABASE() AND ID <> CONNECTION_ID()`.pipe(
           const first = yield* buildStorage
           const id = yield* first.storeAgentCheckpoint(agentCheckpoint({ name: "kept" }))
           const second = yield* buildStorage
-          expect(yield* appliedMigrations).toEqual([1, 2, 3, 4])
+          expect(yield* appliedMigrations).toEqual([1, 2, 3, 4, 5, 6])
           expect(Option.map(yield* second.retrieveAgentCheckpoint(id), (checkpoint) => checkpoint.name))
             .toEqual(Option.some("kept"))
         }).pipe(Effect.scoped))
@@ -559,11 +560,14 @@ WHERE DB = DATABASE() AND ID <> CONNECTION_ID()`.pipe(
           }])
           expect(Option.map(yield* storage.retrieveAgentCheckpoint("1"), (c) => c.state)).toEqual(Option.some(seedState))
           expect(Option.map(yield* storage.retrieveLatestAppCheckpoint(), (c) => c.id)).toEqual(Option.some("1"))
+          // Migration 5 renamed its projectDirectory to workspaceDirectory, the value kept.
+          expect(Option.map(yield* storage.retrieveLatestAppCheckpoint(), (c) => c.workspaceDirectory))
+            .toEqual(Option.some("/home/user/project"))
           const state = largeState(256 * 1024)
           const id = yield* storage.storeAgentCheckpoint(agentCheckpoint({ state }))
           expect(id).toBe("2")
           expect(Option.map(yield* storage.retrieveAgentCheckpoint(id), (c) => c.state)).toEqual(Option.some(state))
-          expect(yield* appliedMigrations).toEqual([1, 2, 3, 4])
+          expect(yield* appliedMigrations).toEqual([1, 2, 3, 4, 5, 6])
         }).pipe(Effect.scoped))
     })
 
@@ -592,7 +596,7 @@ WHERE DB = DATABASE() AND ID <> CONNECTION_ID()`.pipe(
             yield* Effect.forEach(storages, (storage, index) =>
               storage.storeAgentCheckpoint(agentCheckpoint({ name: `from-${index}` })), { concurrency: "unbounded" })
           }
-          expect(yield* appliedMigrations).toEqual([1, 2, 3, 4])
+          expect(yield* appliedMigrations).toEqual([1, 2, 3, 4, 5, 6])
           const storage = yield* buildStorage
           const names = (yield* storage.listAgentCheckpoints()).map((item) => item.name).sort()
           expect(names).toEqual(["from-0", "from-1", "from-2", "from-3"])
@@ -621,7 +625,7 @@ WHERE DB = DATABASE() AND ID <> CONNECTION_ID()`.pipe(
           expect((error as { migration?: string }).migration).toMatch(/^[12]_/)
           yield* db.withSql((sql) => sql`DROP VIEW ${sql("AgentCheckpoints")}`)
           const storage = yield* buildStorage
-          expect(yield* appliedMigrations).toEqual([1, 2, 3, 4])
+          expect(yield* appliedMigrations).toEqual([1, 2, 3, 4, 5, 6])
           const id = yield* storage.storeAgentCheckpoint(agentCheckpoint())
           expect(Option.isSome(yield* storage.retrieveAgentCheckpoint(id))).toBe(true)
         }).pipe(Effect.scoped))

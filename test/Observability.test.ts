@@ -31,7 +31,7 @@ const checkpoint = (name: string, overrides: Partial<NamedAgentCheckpoint> = {})
 const appCheckpoint = (sessionId: string, createdAt: number) => ({
   sessionId,
   hostname: "host",
-  projectDirectory: "/project",
+  workspaceDirectory: "/project",
   state: { files: [sessionId] },
   createdAt
 })
@@ -127,6 +127,12 @@ const everyOperation = (storage: CheckpointStorageService, call: Call) =>
       )
     )
 
+    yield* call("storeAgentMetrics", storage.storeAgentMetrics({ agentId: "agent-1", metrics: {}, updatedAt: 1_000 }))
+    yield* call("retrieveAgentMetrics", storage.retrieveAgentMetrics("agent-1"))
+    yield* call("listAgentMetrics", storage.listAgentMetrics())
+    yield* call("planPrune", storage.planPrune({ agentMetrics: { maxAge: 1 } }))
+    yield* call("deleteAgentMetrics", storage.deleteAgentMetrics("agent-1"))
+
     yield* call("deleteAgentCheckpoint", storage.deleteAgentCheckpoint(fork))
     yield* call("deleteAppCheckpoint", storage.deleteAppCheckpoint(appFork))
     yield* call("deleteAgentCheckpoints", storage.deleteAgentCheckpoints({ sessionId: "session-3" }))
@@ -144,34 +150,38 @@ const everyOperation = (storage: CheckpointStorageService, call: Call) =>
     yield* Effect.flip(call("forkAgentCheckpoint", storage.forkAgentCheckpoint("999999")))
   })
 
-/** The operations of the service, each of which the script must call. */
-const operations: ReadonlyArray<keyof CheckpointStorageService> = [
-  "storeAgentCheckpoint",
-  "retrieveAgentCheckpoint",
-  "listAgentCheckpoints",
-  "storeAppCheckpoint",
-  "retrieveAppCheckpoint",
-  "listAppCheckpoints",
-  "retrieveLatestAppCheckpoint",
-  "retrieveLatestAgentCheckpoint",
-  "streamAgentCheckpoints",
-  "streamAppCheckpoints",
-  "deleteAgentCheckpoint",
-  "deleteAppCheckpoint",
-  "deleteAgentCheckpoints",
-  "deleteAppCheckpoints",
-  "prune",
-  "planPrune",
-  "statistics",
-  "sessionStatistics",
-  "importAgentCheckpoints",
-  "importAppCheckpoints",
-  "importPosition",
-  "listAgentLineage",
-  "listAppLineage",
-  "forkAgentCheckpoint",
-  "forkAppCheckpoint"
-]
+/** The operations of the service, each of which the script must call (a Record: the compiler says when one is new). */
+const operations = Object.keys({
+  storeAgentCheckpoint: true,
+  retrieveAgentCheckpoint: true,
+  listAgentCheckpoints: true,
+  storeAppCheckpoint: true,
+  retrieveAppCheckpoint: true,
+  listAppCheckpoints: true,
+  retrieveLatestAppCheckpoint: true,
+  storeAgentMetrics: true,
+  retrieveAgentMetrics: true,
+  listAgentMetrics: true,
+  deleteAgentMetrics: true,
+  retrieveLatestAgentCheckpoint: true,
+  streamAgentCheckpoints: true,
+  streamAppCheckpoints: true,
+  deleteAgentCheckpoint: true,
+  deleteAppCheckpoint: true,
+  deleteAgentCheckpoints: true,
+  deleteAppCheckpoints: true,
+  prune: true,
+  planPrune: true,
+  statistics: true,
+  sessionStatistics: true,
+  importAgentCheckpoints: true,
+  importAppCheckpoints: true,
+  importPosition: true,
+  listAgentLineage: true,
+  listAppLineage: true,
+  forkAgentCheckpoint: true,
+  forkAppCheckpoint: true
+} satisfies Record<keyof CheckpointStorageService, true>) as ReadonlyArray<keyof CheckpointStorageService>
 
 /** A storage on a fresh database of the target, built (its batchers included) with `tracer` installed if given. */
 const freshStorage = (target: TestTarget, tracer?: Tracer.Tracer, options?: SqlCheckpointStorageOptions) =>

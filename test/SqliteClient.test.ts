@@ -44,7 +44,7 @@ const agentCheckpoint = (name: string): NamedAgentCheckpoint => ({
 const appCheckpoint = (sessionId: string): AppSessionCheckpoint => ({
   sessionId,
   hostname: "localhost",
-  projectDirectory: "/home/user/project",
+  workspaceDirectory: "/home/user/project",
   state: { sessionId },
   createdAt: 1_763_900_000_000
 })

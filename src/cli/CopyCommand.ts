@@ -89,7 +89,7 @@ const appTable: CopiedTable<StoredAppCheckpoint> = {
   statistics: "appCheckpoints",
   stream: (storage, pageSize) => storage.streamAppCheckpoints(inIdOrder(pageSize)),
   importInto: (storage, source, checkpoints) => storage.importAppCheckpoints(source, checkpoints),
-  fields: (c) => [c.sessionId, c.hostname, c.projectDirectory, c.createdAt]
+  fields: (c) => [c.sessionId, c.hostname, c.workspaceDirectory, c.createdAt]
 }
 
 interface TableReport {

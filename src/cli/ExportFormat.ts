@@ -4,7 +4,7 @@
  *
  *   {"format":"effect-checkpoint-storage/jsonl","version":1,"exportId":"…","source":"postgres://me:***@db/agents","exportedAt":…}
  *   {"table":"agent","id":"1","parentId":null,"sessionId":"s","agentId":"a","agentType":"coder","name":"step-1","createdAt":…,"state":{…}}
- *   {"table":"app","id":"1","parentId":null,"sessionId":"s","hostname":"h","projectDirectory":"/p","createdAt":…,"state":{…}}
+ *   {"table":"app","id":"1","parentId":null,"sessionId":"s","hostname":"h","workspaceDirectory":"/p","createdAt":…,"state":{…}}
  */
 import * as Schema from "effect/Schema"
 
@@ -42,6 +42,24 @@ const shared = {
   state: StateObject
 }
 
+const AppLine = Schema.Struct({
+  table: Schema.Literal("app"),
+  ...shared,
+  hostname: Schema.String,
+  workspaceDirectory: Schema.String
+})
+
+// Files exported before Token Ring renamed the directory (and this package with it) call it projectDirectory.
+const ProjectDirectoryAppLine = Schema.transform(
+  Schema.Struct({ table: Schema.Literal("app"), ...shared, hostname: Schema.String, projectDirectory: Schema.String }),
+  Schema.typeSchema(AppLine),
+  {
+    strict: true,
+    decode: ({ projectDirectory, ...line }) => ({ ...line, workspaceDirectory: projectDirectory }),
+    encode: ({ workspaceDirectory, ...line }) => ({ ...line, projectDirectory: workspaceDirectory })
+  }
+)
+
 /**
  * A checkpoint line.
  */
@@ -53,12 +71,8 @@ export const ExportLine = Schema.Union(
     agentType: Schema.String,
     name: Schema.String
   }),
-  Schema.Struct({
-    table: Schema.Literal("app"),
-    ...shared,
-    hostname: Schema.String,
-    projectDirectory: Schema.String
-  })
+  AppLine,
+  ProjectDirectoryAppLine
 )
 
 /**

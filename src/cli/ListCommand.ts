@@ -47,7 +47,7 @@ const appRow = (item: AppSessionListItem) => [
   formatTime(item.createdAt),
   truncate(item.sessionId, 36),
   truncate(item.hostname, 24),
-  truncate(item.projectDirectory, 48),
+  truncate(item.workspaceDirectory, 48),
   item.parentId ?? ""
 ]
 
@@ -69,7 +69,7 @@ export const listCommand = Command.make(
       const page = yield* storage.listAppCheckpoints({ ...(yield* appFilter(args)), ...pageRequest(args) })
       return yield* args.json
         ? printJson(page)
-        : printPage(page, ["id", "createdAt", "sessionId", "hostname", "projectDirectory", "parentId"], appRow)
+        : printPage(page, ["id", "createdAt", "sessionId", "hostname", "workspaceDirectory", "parentId"], appRow)
     }).pipe(withStorage(args))
 ).pipe(Command.withDescription(commandHelp(
   "List agent or app checkpoints, newest first, one page at a time (without their state).",

@@ -53,7 +53,8 @@ const applyPolicy = (policy: RetentionPolicy) =>
     const plan = yield* storage.planPrune(policy, { sampleSize: 0 })
     const totals: Record<TableName, number> = {
       AgentCheckpoints: plan.agentCheckpoints.count,
-      AppCheckpoints: plan.appCheckpoints.count
+      AppCheckpoints: plan.appCheckpoints.count,
+      AgentMetrics: plan.agentMetrics.count
     }
     const current = yield* Ref.make(
       Option.none<{ readonly table: TableName; readonly progress: Progress; readonly done: number }>()

@@ -29,7 +29,7 @@ export const filterOptions = {
   agent: optionalText("agent", "Only this agentId (agent checkpoints)"),
   agentType: optionalText("agent-type", "Only this agentType (agent checkpoints)"),
   hostname: optionalText("hostname", "Only this hostname (app checkpoints)"),
-  projectDir: optionalText("project-dir", "Only this projectDirectory (app checkpoints)"),
+  workspaceDir: optionalText("workspace-dir", "Only this workspaceDirectory (app checkpoints)"),
   before: optionalText("before", "Only checkpoints created before this date or epoch-milliseconds"),
   after: optionalText("after", "Only checkpoints created after this date or epoch-milliseconds")
 } as const
@@ -60,7 +60,7 @@ export interface FilterArgs {
   readonly agent: Option.Option<string>
   readonly agentType: Option.Option<string>
   readonly hostname: Option.Option<string>
-  readonly projectDir: Option.Option<string>
+  readonly workspaceDir: Option.Option<string>
   readonly before: Option.Option<string>
   readonly after: Option.Option<string>
 }
@@ -99,7 +99,7 @@ const present = <K extends string>(key: K, value: Option.Option<string>): { read
  */
 export const agentFilter = (args: FilterArgs) =>
   Effect.gen(function*() {
-    yield* refuse("agent", [["hostname", args.hostname], ["project-dir", args.projectDir]])
+    yield* refuse("agent", [["hostname", args.hostname], ["workspace-dir", args.workspaceDir]])
     return {
       ...present("sessionId", args.session),
       ...present("agentId", args.agent),
@@ -117,7 +117,7 @@ export const appFilter = (args: FilterArgs) =>
     return {
       ...present("sessionId", args.session),
       ...present("hostname", args.hostname),
-      ...present("projectDirectory", args.projectDir),
+      ...present("workspaceDirectory", args.workspaceDir),
       ...(yield* timeRange(args))
     }
   })

@@ -54,7 +54,7 @@ export const showCommand = Command.make(
 const noFilter: Omit<FilterArgs, "session" | "agent"> = {
   agentType: Option.none(),
   hostname: Option.none(),
-  projectDir: Option.none(),
+  workspaceDir: Option.none(),
   before: Option.none(),
   after: Option.none()
 }

@@ -77,7 +77,7 @@ const demo = (url: DatabaseUrl) =>
       const appId = yield* storage.storeAppCheckpoint({
         sessionId,
         hostname: "localhost",
-        projectDirectory: process.cwd(),
+        workspaceDirectory: process.cwd(),
         state: { openFiles: ["src/index.ts"], lastStep: finished.step },
         createdAt: Date.now()
       })

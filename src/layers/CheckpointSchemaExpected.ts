@@ -73,7 +73,7 @@ export interface ExpectedTable {
 
 type ColumnKind = "id" | "identifier" | "name" | "longIdentifier" | "state" | "integer" | "sourceKey" | "tableName"
 
-// The types of migrations 1, 3 and 4 (see CheckpointMigrations.ts), as each catalog names them.
+// The types of migrations 1, 3, 4, 5 and 6 (see CheckpointMigrations.ts), as each catalog names them.
 const columnTypes: Record<Dialect, Record<ColumnKind, string>> = {
   pg: {
     id: "bigint",
@@ -152,7 +152,7 @@ export const expectedTables = (dialect: Dialect): ReadonlyArray<ExpectedTable> =
         column("id", "id"),
         column("sessionId", "identifier"),
         column("hostname", "identifier"),
-        column("projectDirectory", "longIdentifier"),
+        column("workspaceDirectory", "longIdentifier"),
         column("state", "state"),
         column("createdAt", "integer"),
         column("parentId", "integer", true),
@@ -162,6 +162,12 @@ export const expectedTables = (dialect: Dialect): ReadonlyArray<ExpectedTable> =
         listIndex("AppCheckpoints", ["createdAt", "id"]),
         listIndex("AppCheckpoints", ["sessionId", "createdAt", "id"])
       ],
+      binaryCollation: true
+    },
+    {
+      name: "AgentMetrics",
+      columns: [column("agentId", "identifier"), column("metrics", "state"), column("updatedAt", "integer")],
+      indexes: [listIndex("AgentMetrics", ["updatedAt", "agentId"])],
       binaryCollation: true
     },
     {

@@ -20,6 +20,7 @@ import {
   type StorageConnectionError,
   StorageQueryError
 } from "../services/CheckpointStorageError.js"
+import { makeBatchDelete } from "./BatchDelete.js"
 import { compileRowReader } from "./CheckpointColumns.js"
 import type { CheckpointTable, ListItemOf, StoredOf } from "./CheckpointTables.js"
 
@@ -231,15 +232,7 @@ export const makeCheckpointStatements = <T extends CheckpointTable>(
     return sql.unsafe(text, params)
   }
 
-  // How many rows a DELETE removed: MySQL reports it in the result header (it has no DELETE … RETURNING);
-  // PostgreSQL and SQLite return the deleted ids.
-  const deleteCounting: (statement: Statement.Statement<unknown>) => Effect.Effect<number, SqlError> = sql
-    .onDialectOrElse({
-      mysql: () => (statement: Statement.Statement<unknown>) =>
-        Effect.map(statement.raw, (header) => Number((header as { readonly affectedRows?: number }).affectedRows ?? 0)),
-      orElse: () => (statement: Statement.Statement<unknown>) =>
-        Effect.map(sql`${statement} RETURNING ${sql("id")}`, (rows) => rows.length)
-    })
+  const batchDelete = makeBatchDelete(sql, { table: table.name, key: "id", textColumn: "state", sizeColumn: "sizeBytes" })
 
   return {
     sql,
@@ -265,6 +258,7 @@ export const makeCheckpointStatements = <T extends CheckpointTable>(
     positionValues,
     limitClause,
     compiledOnce,
-    deleteCounting
+    deleteCounting: batchDelete.deleteCounting,
+    deleteSelected: batchDelete.deleteSelected
   }
 }

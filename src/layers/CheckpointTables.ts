@@ -68,6 +68,10 @@ export interface CheckpointTable {
   readonly selectorColumns: ReadonlyArray<string>
   /** The retention rules that apply to this table, each with the column it groups by. */
   readonly keepLastRules: ReadonlyArray<readonly [KeepLastRule, string]>
+  /** The section of a retention policy with this table's own rules. */
+  readonly retentionSection: "agentCheckpoints" | "appCheckpoints"
+  /** The column whose newest row `maxAgeSparesNewestPerAgent` keeps, if the table has that rule. */
+  readonly maxAgeSparingColumn?: string | undefined
 }
 
 /**
@@ -121,14 +125,16 @@ export const agentCheckpoints = checkpointTable({
   listOptions: AgentCheckpointListOptions,
   selector: AgentCheckpointSelector,
   selectorColumns: ["sessionId", "agentId"],
-  keepLastRules: [["keepLastPerSession", "sessionId"], ["keepLastPerAgent", "agentId"]]
+  keepLastRules: [["keepLastPerSession", "sessionId"], ["keepLastPerAgent", "agentId"]],
+  retentionSection: "agentCheckpoints",
+  maxAgeSparingColumn: "agentId"
 })
 
 const AppListRow = Schema.Struct({
   ...storedColumns,
   sessionId: Schema.String,
   hostname: Schema.String,
-  projectDirectory: Schema.String
+  workspaceDirectory: Schema.String
 })
 
 /**
@@ -140,15 +146,16 @@ export const appCheckpoints = checkpointTable({
   inputName: "AppSessionCheckpoint",
   imported: ImportedAppCheckpoint,
   importedName: "ImportedAppCheckpoint",
-  inputColumns: ["sessionId", "hostname", "projectDirectory", "createdAt"],
-  listColumns: ["id", "sessionId", "hostname", "projectDirectory", "createdAt", "parentId"],
-  rowColumns: ["id", "sessionId", "hostname", "projectDirectory", "createdAt", "parentId", "state"],
+  inputColumns: ["sessionId", "hostname", "workspaceDirectory", "createdAt"],
+  listColumns: ["id", "sessionId", "hostname", "workspaceDirectory", "createdAt", "parentId"],
+  rowColumns: ["id", "sessionId", "hostname", "workspaceDirectory", "createdAt", "parentId", "state"],
   listRow: AppListRow,
   row: Schema.Struct({ ...AppListRow.fields, state: Schema.String }),
-  filterColumns: ["sessionId", "hostname", "projectDirectory"],
+  filterColumns: ["sessionId", "hostname", "workspaceDirectory"],
   filter: AppCheckpointFilter,
   listOptions: AppCheckpointListOptions,
   selector: AppCheckpointSelector,
   selectorColumns: ["sessionId"],
-  keepLastRules: [["keepLastPerSession", "sessionId"]]
+  keepLastRules: [["keepLastPerSession", "sessionId"]],
+  retentionSection: "appCheckpoints"
 })

@@ -14,7 +14,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { decodeInput } from "../internal/decodeInput.js"
 import { operationTimedOut, withOperationTimeout } from "../internal/operationTimeout.js"
-import { refailSqlDefect } from "../internal/refailSqlError.js"
+import { refailSqlDefect, refailSqlError } from "../internal/refailSqlError.js"
 import {
   type AgentCheckpointFilter,
   type AgentCheckpointListOptions,
@@ -22,6 +22,7 @@ import {
   type AppCheckpointListOptions,
   type CheckpointStreamOptions,
   type PruneOptions,
+  type PruneProgress,
   RetentionPolicy as RetentionPolicySchema,
   type RetentionPolicy
 } from "../schema/CheckpointQuery.js"
@@ -33,6 +34,7 @@ import {
   type StorageConnectionError,
   type StorageQueryError
 } from "../services/CheckpointStorageError.js"
+import { makeAgentMetricsTable } from "./AgentMetricsTable.js"
 import { runCheckpointMigrations } from "./CheckpointMigrations.js"
 import { agentCheckpoints, appCheckpoints } from "./CheckpointTables.js"
 import { type CheckpointTableOperations, makeCheckpointTable } from "./SqlCheckpointTable.js"
@@ -174,6 +176,7 @@ export const make = Effect.fnUntraced(function*(
   })
   const agents = yield* makeCheckpointTable(sql, dialect, agentCheckpoints, tableOptions("storeAgentCheckpoint"))
   const apps = yield* makeCheckpointTable(sql, dialect, appCheckpoints, tableOptions("storeAppCheckpoint"))
+  const metrics = makeAgentMetricsTable(sql, dialect, { maxStateBytes })
   const validatePolicy = decodeInput(RetentionPolicySchema, "RetentionPolicy")
   const validatePruneOptions = decodeInput(PruneOptionsSchema, "PruneOptions")
 
@@ -214,12 +217,49 @@ export const make = Effect.fnUntraced(function*(
       Effect.gen(function*() {
         const valid = yield* validatePolicy(policy)
         const { batchSize = 1000 } = yield* validatePruneOptions({ batchSize: pruneOptions?.batchSize })
+        const atomicRules = pruneOptions?.atomicRules === true
         const onProgress = pruneOptions?.onProgress
-        const progressOf = (table: "AgentCheckpoints" | "AppCheckpoints") => (deleted: number) =>
+        const progressOf = (table: PruneProgress["table"]) => (deleted: number) =>
           onProgress === undefined ? Effect.void : Effect.withTracerEnabled(onProgress({ table, deleted }), true)
+        const agentCheckpoints = yield* agents.prune("prune", valid, {
+          batchSize,
+          atomicRules,
+          onBatch: progressOf("AgentCheckpoints")
+        })
+        const appCheckpoints = yield* apps.prune("prune", valid, {
+          batchSize,
+          atomicRules,
+          onBatch: progressOf("AppCheckpoints")
+        })
+        const metricsMaxAge = valid.agentMetrics?.maxAge
+        const agentMetrics = metricsMaxAge === undefined
+          ? { count: 0, bytes: 0 }
+          : yield* Effect.mapError(
+            metrics.prune(metricsMaxAge, { batchSize, atomic: atomicRules, onBatch: progressOf("AgentMetrics") }),
+            refailSqlError(dialect, "prune")
+          )
         return {
-          agentCheckpoints: yield* agents.prune("prune", valid, batchSize, progressOf("AgentCheckpoints")),
-          appCheckpoints: yield* apps.prune("prune", valid, batchSize, progressOf("AppCheckpoints"))
+          agentCheckpoints: agentCheckpoints.count,
+          appCheckpoints: appCheckpoints.count,
+          agentMetrics: agentMetrics.count,
+          freedBytes: agentCheckpoints.bytes + appCheckpoints.bytes + agentMetrics.bytes
+        }
+      })
+    )
+
+  const planPrune = (policy: RetentionPolicy, planOptions?: { readonly sampleSize?: number | undefined }) =>
+    operation(
+      "planPrune",
+      Effect.gen(function*() {
+        const valid = yield* validatePolicy(policy)
+        const { sampleSize = 10 } = yield* validatePlanOptions({ sampleSize: planOptions?.sampleSize })
+        const tables = yield* both((table) => table.planPrune("planPrune", valid, sampleSize))
+        const metricsMaxAge = valid.agentMetrics?.maxAge
+        return {
+          ...tables,
+          agentMetrics: metricsMaxAge === undefined
+            ? { count: 0, bytes: 0, sample: [] }
+            : yield* metrics.plan("planPrune", metricsMaxAge, sampleSize)
         }
       })
     )
@@ -252,14 +292,14 @@ export const make = Effect.fnUntraced(function*(
       operation("deleteAgentCheckpoints", agents.deleteWhere("deleteAgentCheckpoints", selector)),
     deleteAppCheckpoints: (selector) =>
       operation("deleteAppCheckpoints", apps.deleteWhere("deleteAppCheckpoints", selector)),
+    storeAgentMetrics: (record) => operation("storeAgentMetrics", metrics.store("storeAgentMetrics", record)),
+    retrieveAgentMetrics: (agentId) =>
+      operation("retrieveAgentMetrics", metrics.retrieve("retrieveAgentMetrics", agentId)),
+    listAgentMetrics: () => operation("listAgentMetrics", metrics.list("listAgentMetrics")),
+    deleteAgentMetrics: (agentId) =>
+      operation("deleteAgentMetrics", metrics.deleteByAgent("deleteAgentMetrics", agentId)),
     prune,
-    planPrune: (policy, planOptions) =>
-      operation(
-        "planPrune",
-        Effect.flatMap(validatePolicy(policy), (valid) =>
-          Effect.flatMap(validatePlanOptions({ sampleSize: planOptions?.sampleSize }), ({ sampleSize = 10 }) =>
-            both((table) => table.planPrune("planPrune", valid, sampleSize))))
-      ),
+    planPrune,
     statistics: () => operation("statistics", both((table) => table.statistics("statistics"))),
     sessionStatistics: (statisticsOptions) =>
       operation(

@@ -115,6 +115,7 @@ const operationsOf = <T extends CheckpointTable>(
 
   const policy = options.retention ?? {}
   const rules = retention.rulesOf(policy)
+  // The keys whose rows a store's retention counts: a column's value, or (undefined) the whole table.
   const keepLastColumns = rules.flatMap((rule) => (rule._tag === "KeepLast" ? [rule.column] : []))
   const hasRetention = rules.length > 0
 
@@ -136,15 +137,23 @@ const operationsOf = <T extends CheckpointTable>(
     return Either.right(row)
   }
 
-  // Serializes the stores of one session (or agent) while retention prunes it, so that two concurrent stores cannot
-  // both keep the N-th row. PostgreSQL: an advisory lock until the commit. MySQL: the key's rows and the index gap
-  // after them, locked until the commit. SQLite: nothing to do, the insert already holds the database's write lock.
+  // Serializes the stores of one session (or agent, or of the table for a rule over all of it) while retention
+  // prunes it, so that two concurrent stores cannot both keep the N-th row. PostgreSQL: an advisory lock until the
+  // commit. MySQL: the key's rows and the index gap after them (for the table: its newest row, which every such
+  // store locks first), locked until the commit. SQLite: nothing to do, the insert already holds the database's
+  // write lock.
   const lockKey = sql.onDialectOrElse({
-    pg: () => (column: string, value: string) =>
-      Effect.asVoid(sql`SELECT pg_advisory_xact_lock(hashtext(${`${table.name}.${column}=${value}`}))`),
-    mysql: () => (column: string, value: string) =>
-      Effect.asVoid(sql`SELECT ${sql("id")} FROM ${tableName} WHERE ${sql(column)} = ${value} FOR UPDATE`),
-    orElse: () => (_column: string, _value: string) => Effect.void
+    pg: () => (column: string | undefined, value: string) =>
+      Effect.asVoid(
+        sql`SELECT pg_advisory_xact_lock(hashtext(${column === undefined ? table.name : `${table.name}.${column}=${value}`}))`
+      ),
+    mysql: () => (column: string | undefined, value: string) =>
+      Effect.asVoid(
+        column === undefined
+          ? sql`SELECT ${sql("id")} FROM ${tableName} ORDER BY ${sql("id")} DESC LIMIT 1 FOR UPDATE`
+          : sql`SELECT ${sql("id")} FROM ${tableName} WHERE ${sql(column)} = ${value} FOR UPDATE`
+      ),
+    orElse: () => (_column: string | undefined, _value: string) => Effect.void
   })
 
   // Two transactions locking keys can deadlock (MySQL gap locks); the database aborts one, which retries after a
@@ -165,7 +174,9 @@ const operationsOf = <T extends CheckpointTable>(
   /** A checkpoint with a parent, or under retention: the INSERT, the parent's check and the retention, atomically. */
   const storeInTransaction = (checkpoint: Record<string, unknown>, row: Record<string, unknown>) =>
     sql.withTransaction(Effect.gen(function*() {
-      for (const column of keepLastColumns) yield* lockKey(column, String(checkpoint[column]))
+      for (const column of keepLastColumns) {
+        yield* lockKey(column, column === undefined ? "" : String(checkpoint[column]))
+      }
       const id = yield* inserts.insertRow(row)
       if (row.parentId !== null) {
         const parent = yield* sql`SELECT ${sql("id")} FROM ${tableName} WHERE ${sql("id")} = ${row.parentId as number}`
@@ -173,8 +184,10 @@ const operationsOf = <T extends CheckpointTable>(
           return yield* new CheckpointNotFoundError({ table: table.name, id: String(row.parentId), role: "parent" })
         }
       }
-      const scope = Object.fromEntries(keepLastColumns.map((column) => [column, checkpoint[column]]))
-      yield* retention.apply(policy, { batchSize: RETENTION_BATCH, scope })
+      const scope = Object.fromEntries(
+        keepLastColumns.flatMap((column) => column === undefined ? [] : [[column, checkpoint[column]]])
+      )
+      yield* retention.apply(policy, { batchSize: RETENTION_BATCH, scope, measure: false })
       return id
     })).pipe(Effect.retry(retryDeadlocks))
 
@@ -285,7 +298,7 @@ const operationsOf = <T extends CheckpointTable>(
       }
       return yield* sql.withTransaction(Effect.tap(
         imports.write(source, rows),
-        () => hasRetention ? retention.apply(policy, { batchSize: RETENTION_BATCH }) : Effect.void
+        () => hasRetention ? retention.apply(policy, { batchSize: RETENTION_BATCH, measure: false }) : Effect.void
       )).pipe(Effect.mapError(failed(operation)))
     })
 
@@ -293,9 +306,12 @@ const operationsOf = <T extends CheckpointTable>(
   const prune = <E>(
     operation: string,
     prunePolicy: RetentionPolicy,
-    batchSize: number,
-    onBatch: (deleted: number) => Effect.Effect<void, E>
-  ) => statements.typed(operation)(retention.apply(prunePolicy, { batchSize, onBatch }))
+    pruneOptions: {
+      readonly batchSize: number
+      readonly atomicRules: boolean
+      readonly onBatch: (deleted: number) => Effect.Effect<void, E>
+    }
+  ) => statements.typed(operation)(retention.apply(prunePolicy, pruneOptions))
 
   return {
     store,

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import { CheckpointId, ParentId, CheckpointState, CreatedAt, Identifier, ProjectDirectory } from "./CheckpointFields.js"
+import { CheckpointId, ParentId, CheckpointState, CreatedAt, Identifier, WorkspaceDirectory } from "./CheckpointFields.js"
 
 /**
  * What a caller stores: the state of one app session.
@@ -14,7 +14,7 @@ import { CheckpointId, ParentId, CheckpointState, CreatedAt, Identifier, Project
 export const AppSessionCheckpoint = Schema.Struct({
   sessionId: Identifier,
   hostname: Identifier,
-  projectDirectory: ProjectDirectory,
+  workspaceDirectory: WorkspaceDirectory,
   state: CheckpointState,
   createdAt: CreatedAt,
   /** The checkpoint this one continues (see `fork`). Absent for a checkpoint that starts a history. */

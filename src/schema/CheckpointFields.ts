@@ -15,11 +15,11 @@ import { CANONICAL_ID } from "../internal/checkpointId.js"
 export const MAX_IDENTIFIER_LENGTH = 255
 
 /**
- * Longest `projectDirectory`, in UTF-16 code units (PATH_MAX on Linux).
+ * Longest `workspaceDirectory`, in UTF-16 code units (PATH_MAX on Linux).
  *
  * @since 0.1.0
  */
-export const MAX_PROJECT_DIRECTORY_LENGTH = 4096
+export const MAX_WORKSPACE_DIRECTORY_LENGTH = 4096
 
 // Text that every database returns exactly as it was given. PostgreSQL TEXT cannot hold U+0000, and a lone
 // UTF-16 surrogate has no UTF-8 form: the drivers would silently store U+FFFD instead. Both are refused up front
@@ -65,12 +65,12 @@ export const CheckpointName = StoredText(MAX_IDENTIFIER_LENGTH, { nonEmpty: fals
 )
 
 /**
- * A project directory path.
+ * A workspace directory path.
  *
  * @since 0.1.0
  */
-export const ProjectDirectory = StoredText(MAX_PROJECT_DIRECTORY_LENGTH, { nonEmpty: false }).pipe(
-  Schema.annotations({ identifier: "ProjectDirectory" })
+export const WorkspaceDirectory = StoredText(MAX_WORKSPACE_DIRECTORY_LENGTH, { nonEmpty: false }).pipe(
+  Schema.annotations({ identifier: "WorkspaceDirectory" })
 )
 
 /**

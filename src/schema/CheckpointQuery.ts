@@ -73,7 +73,7 @@ export interface AgentCheckpointFilter extends Schema.Schema.Type<typeof AgentCh
 export const AppCheckpointFilter = Schema.Struct({
   sessionId: Schema.optional(Schema.String),
   hostname: Schema.optional(Schema.String),
-  projectDirectory: Schema.optional(Schema.String),
+  workspaceDirectory: Schema.optional(Schema.String),
   ...createdAtRange
 }).annotations({ identifier: "AppCheckpointFilter" })
 
@@ -183,8 +183,51 @@ export const AppCheckpointSelector = Schema.Struct({ sessionId: Schema.String })
  */
 export type AppCheckpointSelector = typeof AppCheckpointSelector.Type
 
+// The rules of one checkpoint table. Each removes what it names; together they keep only what every rule keeps.
+const tableRules = {
+  /** Keep the newest N checkpoints of each session. */
+  keepLastPerSession: Schema.optional(KeepCount),
+  /** Keep the newest N checkpoints of the table. */
+  keepLast: Schema.optional(KeepCount),
+  /** Remove checkpoints whose createdAt is older than this (relative to the clock when the rule applies). */
+  maxAge: Schema.optional(DurationInput)
+}
+
 /**
- * How long checkpoints are kept. Each rule removes what it names; together they keep only what every rule keeps.
+ * The retention rules of the agent checkpoints alone.
+ *
+ * @since 0.1.0
+ */
+export const AgentCheckpointRetention = Schema.Struct({
+  ...tableRules,
+  /** Keep the newest N agent checkpoints of each agent. */
+  keepLastPerAgent: Schema.optional(KeepCount),
+  /** `maxAge` never removes an agent's newest checkpoint, however old (Token Ring's `keepLatest`). */
+  maxAgeSparesNewestPerAgent: Schema.optional(Schema.Boolean)
+}).annotations({ identifier: "AgentCheckpointRetention" })
+
+/**
+ * @since 0.1.0
+ */
+export type AgentCheckpointRetention = typeof AgentCheckpointRetention.Type
+
+/**
+ * The retention rules of the app checkpoints alone.
+ *
+ * @since 0.1.0
+ */
+export const AppCheckpointRetention = Schema.Struct(tableRules).annotations({ identifier: "AppCheckpointRetention" })
+
+/**
+ * @since 0.1.0
+ */
+export type AppCheckpointRetention = typeof AppCheckpointRetention.Type
+
+/**
+ * How long checkpoints and metrics are kept. The rules at the top apply to both checkpoint tables; a table's own
+ * section adds rules for it alone, and where both name a rule the section's wins. A table's rules apply one after
+ * another: per session, per agent, the newest N overall, then by age. Each removes what it names; together they
+ * keep only what every rule keeps.
  *
  * @since 0.1.0
  */
@@ -193,8 +236,14 @@ export const RetentionPolicy = Schema.Struct({
   keepLastPerSession: Schema.optional(KeepCount),
   /** Keep the newest N agent checkpoints of each agent. */
   keepLastPerAgent: Schema.optional(KeepCount),
-  /** Remove checkpoints whose createdAt is older than this (relative to the clock at the time of the store). */
-  maxAge: Schema.optional(DurationInput)
+  /** Remove checkpoints whose createdAt is older than this (relative to the clock when the rule applies). */
+  maxAge: Schema.optional(DurationInput),
+  /** Rules for the agent checkpoints alone. */
+  agentCheckpoints: Schema.optional(AgentCheckpointRetention),
+  /** Rules for the app checkpoints alone. */
+  appCheckpoints: Schema.optional(AppCheckpointRetention),
+  /** Remove agent metrics not updated for this long (applied by `prune`, not at store time). */
+  agentMetrics: Schema.optional(Schema.Struct({ maxAge: Schema.optional(DurationInput) }))
 }).annotations({ identifier: "RetentionPolicy" })
 
 /**
@@ -204,6 +253,19 @@ export interface RetentionPolicy {
   readonly keepLastPerSession?: number | undefined
   readonly keepLastPerAgent?: number | undefined
   readonly maxAge?: Duration.DurationInput | undefined
+  readonly agentCheckpoints?: {
+    readonly keepLastPerSession?: number | undefined
+    readonly keepLastPerAgent?: number | undefined
+    readonly keepLast?: number | undefined
+    readonly maxAge?: Duration.DurationInput | undefined
+    readonly maxAgeSparesNewestPerAgent?: boolean | undefined
+  } | undefined
+  readonly appCheckpoints?: {
+    readonly keepLastPerSession?: number | undefined
+    readonly keepLast?: number | undefined
+    readonly maxAge?: Duration.DurationInput | undefined
+  } | undefined
+  readonly agentMetrics?: { readonly maxAge?: Duration.DurationInput | undefined } | undefined
 }
 
 /**
@@ -214,6 +276,9 @@ export interface RetentionPolicy {
 export interface PruneResult {
   readonly agentCheckpoints: number
   readonly appCheckpoints: number
+  readonly agentMetrics: number
+  /** The sum of the removed states' and metrics' sizes, in UTF-8 bytes of their JSON text. */
+  readonly freedBytes: number
 }
 
 /**
@@ -226,7 +291,7 @@ export interface TablePrunePlan<A> {
   readonly count: number
   /** The sum of their states' encoded sizes, in bytes. */
   readonly bytes: number
-  /** The first of them (by id), at most `sampleSize`. */
+  /** The first of them (by id; metrics by agentId), at most `sampleSize`. */
   readonly sample: ReadonlyArray<A>
 }
 
@@ -238,6 +303,11 @@ export interface TablePrunePlan<A> {
 export interface PruneOptions {
   /** How many checkpoints one DELETE removes at most (each its own statement). Default 1000. */
   readonly batchSize?: number | undefined
+  /**
+   * Apply each rule in one transaction (its batches inside it): a crash or an interruption leaves every rule applied
+   * whole or not at all. The rule's rows stay locked until it ends. Default false: each batch commits on its own.
+   */
+  readonly atomicRules?: boolean | undefined
   /** Called after each batch with how far the prune has come. */
   readonly onProgress?: ((progress: PruneProgress) => Effect.Effect<void>) | undefined
 }
@@ -248,8 +318,8 @@ export interface PruneOptions {
  * @since 0.1.0
  */
 export interface PruneProgress {
-  readonly table: "AgentCheckpoints" | "AppCheckpoints"
-  /** Checkpoints deleted from this table so far. */
+  readonly table: "AgentCheckpoints" | "AppCheckpoints" | "AgentMetrics"
+  /** Rows deleted from this table so far. */
   readonly deleted: number
 }
 
@@ -271,9 +341,10 @@ export interface SessionStatistics {
  *
  * @since 0.1.0
  */
-export interface PrunePlan<AgentItem = unknown, AppItem = unknown> {
+export interface PrunePlan<AgentItem = unknown, AppItem = unknown, MetricsItem = unknown> {
   readonly agentCheckpoints: TablePrunePlan<AgentItem>
   readonly appCheckpoints: TablePrunePlan<AppItem>
+  readonly agentMetrics: TablePrunePlan<MetricsItem>
 }
 
 /**
@@ -318,7 +389,7 @@ export interface AgentCheckpointChanges {
 export interface AppCheckpointChanges {
   readonly sessionId?: string | undefined
   readonly hostname?: string | undefined
-  readonly projectDirectory?: string | undefined
+  readonly workspaceDirectory?: string | undefined
   readonly state?: { readonly [key: string]: unknown } | undefined
   readonly createdAt?: number | undefined
 }

@@ -12,6 +12,7 @@ import type {
   NamedAgentCheckpoint,
   StoredAgentCheckpoint
 } from "../schema/AgentCheckpoint.js"
+import type { AgentMetrics, AgentMetricsInput, AgentMetricsListItem } from "../schema/AgentMetrics.js"
 import type { AppSessionCheckpoint, AppSessionListItem, StoredAppCheckpoint } from "../schema/AppCheckpoint.js"
 import type {
   AgentCheckpointChanges,
@@ -116,6 +117,19 @@ export interface CheckpointStorageService {
     filter?: AppCheckpointFilter
   ) => Effect.Effect<Option.Option<StoredAppCheckpoint>, RetrieveError | CheckpointValidationError>
 
+  // --- Token Ring's MetricsStorage ----------------------------------------------------------------------------
+  /**
+   * Stores an agent's metrics, replacing what was stored for that agentId (last write wins). Parts of `metrics` left
+   * out are stored as zeros and empty collections. The input is validated first; invalid input writes nothing.
+   */
+  readonly storeAgentMetrics: (metrics: AgentMetricsInput) => Effect.Effect<void, StoreError>
+  /** The agent's metrics, or None. */
+  readonly retrieveAgentMetrics: (agentId: string) => Effect.Effect<Option.Option<AgentMetrics>, RetrieveError>
+  /** Every agent's totals, most recently updated first (then by agentId). */
+  readonly listAgentMetrics: () => Effect.Effect<ReadonlyArray<AgentMetricsListItem>, RetrieveError>
+  /** Deletes the agent's metrics; returns how many rows went (0 or 1). */
+  readonly deleteAgentMetrics: (agentId: string) => Effect.Effect<number, DatabaseError>
+
   // --- Querying ------------------------------------------------------------------------------------------------
   /** The newest agent checkpoint matching the filter (for example `{ sessionId }` or `{ agentId }`), or None. */
   readonly retrieveLatestAgentCheckpoint: (
@@ -148,16 +162,17 @@ export interface CheckpointStorageService {
   /** Erases every app checkpoint of a session. */
   readonly deleteAppCheckpoints: (selector: AppCheckpointSelector) => Effect.Effect<number, QueryError>
   /**
-   * Applies a retention policy to both tables now, and reports how many rows each lost. The rules apply one after
-   * another (per session, then per agent, then by age), as they do at store time; the rows go in DELETEs of at most
-   * `batchSize`, each its own statement, with `onProgress` called after each.
+   * Applies a retention policy to the checkpoint tables and the metrics now, and reports how many rows each lost and
+   * the bytes they held. A table's rules apply one after another (per session, per agent, the newest N overall, then
+   * by age), as they do at store time; the rows go in DELETEs of at most `batchSize`, with `onProgress` called after
+   * each. Each batch commits on its own, or, with `atomicRules`, each rule is one transaction.
    */
   readonly prune: (policy: RetentionPolicy, options?: PruneOptions) => Effect.Effect<PruneResult, QueryError>
   /** What `prune` would delete now, per table: how many, their bytes, and the first `sampleSize` (default 10). */
   readonly planPrune: (
     policy: RetentionPolicy,
     options?: { readonly sampleSize?: number | undefined }
-  ) => Effect.Effect<PrunePlan<AgentCheckpointListItem, AppSessionListItem>, QueryError>
+  ) => Effect.Effect<PrunePlan<AgentCheckpointListItem, AppSessionListItem, AgentMetricsListItem>, QueryError>
   /** Count, total and largest state size, oldest and newest createdAt, per table. */
   readonly statistics: () => Effect.Effect<StorageStatistics, DatabaseError>
   /** Per session, the sessions with the newest checkpoints first (at most `limit`, default 20), per table. */

@@ -148,7 +148,7 @@ describe.concurrent("ecs list, show, latest, stats", { timeout: 120_000 }, () =>
     const byAgent = await ecs(["latest", "--agent", "agent-0", "--db", databasePath])
     expect(byAgent.stdout).toMatch(/^name:\s+step-196$/m)
     const app = await ecs(["latest", "--app", "--json", "--db", databasePath])
-    expect(JSON.parse(app.stdout)).toMatchObject({ id: "10", sessionId: "session-15", projectDirectory: "/work/project-0" })
+    expect(JSON.parse(app.stdout)).toMatchObject({ id: "10", sessionId: "session-15", workspaceDirectory: "/work/project-0" })
     const none = await ecs(["latest", "--session", "no-such-session", "--db", databasePath])
     expect(none.code).toBe(0)
     expect(none.stdout.trim()).toBe("No checkpoint matches.")
@@ -277,10 +277,10 @@ describe.concurrent("ecs migrate and doctor", { timeout: 120_000 }, () => {
       const url = (db.config as { readonly connectionString: string }).connectionString
       const first = await ecs(["migrate", "--db", url])
       expect(first.code).toBe(0)
-      expect(first.stdout).toContain("applied\n  1 checkpoint_tables\n  2 list_indexes\n  3 lineage_and_size\n  4 import_ledger")
-      expect(first.stdout).toContain("Schema version 4 (this version of effect-checkpoint-storage expects 4).")
+      expect(first.stdout).toContain("applied\n  1 checkpoint_tables\n  2 list_indexes\n  3 lineage_and_size\n  4 import_ledger\n  5 workspace_directory\n  6 agent_metrics")
+      expect(first.stdout).toContain("Schema version 6 (this version of effect-checkpoint-storage expects 6).")
       const again = await ecs(["migrate", "--json", "--db", url])
-      expect(JSON.parse(again.stdout)).toMatchObject({ applied: [], version: 4, expectedVersion: 4 })
+      expect(JSON.parse(again.stdout)).toMatchObject({ applied: [], version: 6, expectedVersion: 6 })
     } finally {
       await release()
     }
@@ -325,7 +325,7 @@ describe.concurrent("ecs migrate and doctor", { timeout: 120_000 }, () => {
       for (const fix of fixes) await Effect.runPromise(db.withSql((sql) => sql.unsafe(fix)))
       const fixed = await ecs(["doctor", "--json", "--db", url])
       expect(fixed.code).toBe(0)
-      expect(JSON.parse(fixed.stdout)).toMatchObject({ ok: true, version: 4 })
+      expect(JSON.parse(fixed.stdout)).toMatchObject({ ok: true, version: 6 })
     } finally {
       await release()
     }

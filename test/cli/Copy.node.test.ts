@@ -48,7 +48,7 @@ const contents = (databasePath: string) => {
       agents: database.prepare(`SELECT c."sessionId", c."agentId", c."agentType", c."name", c."createdAt", c."state",
 c."sizeBytes", p."name" AS "parent" FROM "AgentCheckpoints" c LEFT JOIN "AgentCheckpoints" p ON p."id" = c."parentId"
 ORDER BY c."createdAt", c."name"`).all(),
-      apps: database.prepare(`SELECT "sessionId", "hostname", "projectDirectory", "createdAt", "state", "sizeBytes"
+      apps: database.prepare(`SELECT "sessionId", "hostname", "workspaceDirectory", "createdAt", "state", "sizeBytes"
 FROM "AppCheckpoints" ORDER BY "createdAt"`).all()
     }
   } finally {

@@ -149,7 +149,7 @@ describe.each(targets)("ecs prune and storage.prune on $name", (target) => {
           checkpoint: {
             sessionId: SESSIONS[r.session]!,
             hostname: "host",
-            projectDirectory: "/work",
+            workspaceDirectory: "/work",
             state: { index },
             createdAt: createdAtOf(now, r)
           }

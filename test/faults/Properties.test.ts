@@ -91,7 +91,7 @@ for (const target of runtimeTargets) {
           const id = yield* storage.storeAppCheckpoint({
             sessionId: "s",
             hostname: "h",
-            projectDirectory: "/",
+            workspaceDirectory: "/",
             state,
             createdAt: 1
           })

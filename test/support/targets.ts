@@ -220,7 +220,7 @@ const sqliteTarget = (
 ${openDatabase}
 const db = openDatabase(${JSON.stringify(databasePath)})
 db.exec("BEGIN IMMEDIATE")
-db.exec("INSERT INTO \\"AppCheckpoints\\" (\\"sessionId\\", \\"hostname\\", \\"projectDirectory\\", \\"state\\", \\"createdAt\\") VALUES ('other-process', 'h', '/', '{}', 1)")
+db.exec("INSERT INTO \\"AppCheckpoints\\" (\\"sessionId\\", \\"hostname\\", \\"workspaceDirectory\\", \\"state\\", \\"createdAt\\") VALUES ('other-process', 'h', '/', '{}', 1)")
 console.log("locked")
 Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${millis})
 db.exec("COMMIT")

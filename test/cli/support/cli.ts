@@ -95,7 +95,7 @@ export const exportFile = (path: string, count: number, exportId = `test-${rando
           parentId: null,
           sessionId: `session-${i % 37}`,
           hostname: `host-${i % 3}`,
-          projectDirectory: `/work/project-${i % 5}`,
+          workspaceDirectory: `/work/project-${i % 5}`,
           createdAt,
           state: { openFiles: [`file-${i}.ts`], note: "é😀\u0000".repeat(i % 4) }
         }
