@@ -228,6 +228,13 @@ LEFT JOIN AgentCheckpoints p ON p.id = c.parentId ORDER BY c.createdAt`
     expect(bad.code).toBe(1)
     expect(bad.stderr).toMatch(/^ecs: Line 2 is not a checkpoint/)
   })
+  it("imports an app line of an older export file, whose directory is still called projectDirectory", async () => {
+    const target = Path.join(tmp.path, "legacy.db")
+    const line = `{"table":"app","id":"3","sessionId":"s","hostname":"h","projectDirectory":"/old/p","createdAt":5,"state":{}}\n`
+    expect((await ecs(["import", "--db", target], { input: line })).code).toBe(0)
+    const shown = await ecs(["latest", "--app", "--json", "--db", target])
+    expect(JSON.parse(shown.stdout)).toMatchObject({ sessionId: "s", workspaceDirectory: "/old/p" })
+  })
 })
 
 describe.concurrent("ecs prune", { timeout: 120_000 }, () => {
