@@ -3,7 +3,7 @@
  * checkpoints from elsewhere with their ledger. Written once, run against each target from CheckpointQuerySuite.
  */
 import { describe, expect, layer } from "@effect/vitest"
-import { Context, Effect, Layer, Option, TestClock } from "effect"
+import { Effect, Option, TestClock } from "effect"
 import {
   type AgentCheckpointListItem,
   type AppSessionCheckpoint,
@@ -14,30 +14,10 @@ import {
   type ImportedAppCheckpoint,
   type NamedAgentCheckpoint,
   type PruneProgress,
-  type RetentionPolicy,
-  type SqlCheckpointStorageOptions
+  type RetentionPolicy
 } from "../src/index.js"
+import { buildStorage, countRows, withStorage } from "./support/storageLayers.js"
 import { TestDatabase, type TestTarget } from "./support/TestDatabase.js"
-
-const withStorage = (target: TestTarget, options?: SqlCheckpointStorageOptions) =>
-  Layer.provideMerge(Layer.unwrapEffect(Effect.map(TestDatabase, (db) => db.storage(options))), target.freshDatabase)
-
-const buildStorage = (options?: SqlCheckpointStorageOptions) =>
-  Effect.gen(function*() {
-    const db = yield* TestDatabase
-    return Context.get(yield* Layer.build(db.storage(options)), CheckpointStorage)
-  })
-
-type Table = "AgentCheckpoints" | "AppCheckpoints"
-
-const countRows = (table: Table) =>
-  Effect.flatMap(TestDatabase, (db) =>
-    db.withSql((sql) =>
-      Effect.map(
-        sql<{ readonly n: number | string }>`SELECT COUNT(*) AS n FROM ${sql(table)}`,
-        (rows) => Number(rows[0]!.n)
-      )
-    ))
 
 /** Empties both tables behind the storage's back: each test of a group starts from nothing. */
 const emptyTables = Effect.flatMap(TestDatabase, (db) =>

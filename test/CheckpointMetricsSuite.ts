@@ -3,33 +3,18 @@
  * once, run against each target from CheckpointQuerySuite.
  */
 import { describe, expect, layer } from "@effect/vitest"
-import { Context, Effect, Exit, Layer, Option, TestClock } from "effect"
+import { Effect, Exit, Option, TestClock } from "effect"
 import {
   type AgentMetricsInput,
   type AppSessionCheckpoint,
   CheckpointStorage,
   type CheckpointValidationError,
-  type NamedAgentCheckpoint,
-  type SqlCheckpointStorageOptions
+  type NamedAgentCheckpoint
 } from "../src/index.js"
+import { buildStorage, countRows, withStorage } from "./support/storageLayers.js"
 import { TestDatabase, type TestTarget } from "./support/TestDatabase.js"
 
-const withStorage = (target: TestTarget, options?: SqlCheckpointStorageOptions) =>
-  Layer.provideMerge(Layer.unwrapEffect(Effect.map(TestDatabase, (db) => db.storage(options))), target.freshDatabase)
-
-const buildStorage = (options?: SqlCheckpointStorageOptions) =>
-  Effect.gen(function*() {
-    const db = yield* TestDatabase
-    return Context.get(yield* Layer.build(db.storage(options)), CheckpointStorage)
-  })
-
 const TABLES = ["AgentCheckpoints", "AppCheckpoints", "AgentMetrics"] as const
-
-const countRows = (table: typeof TABLES[number]) =>
-  Effect.flatMap(TestDatabase, (db) =>
-    db.withSql((sql) =>
-      Effect.map(sql<{ readonly n: number | string }>`SELECT COUNT(*) AS n FROM ${sql(table)}`, (rows) => Number(rows[0]!.n))
-    ))
 
 /** Empties every table behind the storage's back: each test starts from nothing. */
 const emptyTables = Effect.flatMap(TestDatabase, (db) =>

@@ -3,34 +3,19 @@
  * size limits, statistics and lineage. Written once, run against each target like CheckpointStorageSuite.
  */
 import { describe, expect, layer } from "@effect/vitest"
-import { Chunk, Context, Effect, Layer, Option, Stream, TestClock } from "effect"
+import { Chunk, Effect, Option, Stream, TestClock } from "effect"
 import {
   type AgentCheckpointListItem,
   type AgentCheckpointListOptions,
   type AppSessionCheckpoint,
   CheckpointStorage,
   type CheckpointValidationError,
-  type NamedAgentCheckpoint,
-  type SqlCheckpointStorageOptions
+  type NamedAgentCheckpoint
 } from "../src/index.js"
 import { checkpointMaintenanceSuite } from "./CheckpointMaintenanceSuite.js"
 import { checkpointMetricsSuite } from "./CheckpointMetricsSuite.js"
+import { buildStorage, countRows, withStorage } from "./support/storageLayers.js"
 import { TestDatabase, type TestTarget } from "./support/TestDatabase.js"
-
-const withStorage = (target: TestTarget, options?: SqlCheckpointStorageOptions) =>
-  Layer.provideMerge(Layer.unwrapEffect(Effect.map(TestDatabase, (db) => db.storage(options))), target.freshDatabase)
-
-const buildStorage = (options?: SqlCheckpointStorageOptions) =>
-  Effect.gen(function*() {
-    const db = yield* TestDatabase
-    return Context.get(yield* Layer.build(db.storage(options)), CheckpointStorage)
-  })
-
-const countRows = (table: "AgentCheckpoints" | "AppCheckpoints") =>
-  Effect.flatMap(TestDatabase, (db) =>
-    db.withSql((sql) =>
-      Effect.map(sql<{ readonly n: number | string }>`SELECT COUNT(*) AS n FROM ${sql(table)}`, (rows) => Number(rows[0]!.n))
-    ))
 
 // 30 agent checkpoints over 3 sessions, 2 agents and 2 types, with pairs sharing a createdAt (ties).
 const agentFixture = (index: number): NamedAgentCheckpoint => ({
