@@ -9,7 +9,25 @@ import type {
   NamedAgentCheckpoint,
   StoredAgentCheckpoint
 } from "../schema/AgentCheckpoint.js"
-import type { AppSessionCheckpoint, AppSessionListItem, StoredAppCheckpoint } from "../schema/AppCheckpoint.js"
+import type * as AppCheckpoint from "../schema/AppCheckpoint.js"
+import type { WithProjectDirectory } from "./projectDirectory.js"
+
+/**
+ * An app checkpoint of the older generation: its directory is `projectDirectory`.
+ *
+ * @since 0.1.0
+ */
+export type AppSessionCheckpoint = WithProjectDirectory<AppCheckpoint.AppSessionCheckpoint>
+
+/**
+ * @since 0.1.0
+ */
+export type StoredAppCheckpoint = WithProjectDirectory<AppCheckpoint.StoredAppCheckpoint>
+
+/**
+ * @since 0.1.0
+ */
+export type AppSessionListItem = WithProjectDirectory<AppCheckpoint.AppSessionListItem>
 
 /**
  * @since 0.1.0
