@@ -33,6 +33,9 @@ export type { StorageLayerError } from "./internal/clientLayer.js"
 
 export { CheckpointStoragePromise, type CursorPage, type PlainTableStatistics } from "./facade/CheckpointStoragePromise.js"
 export { MySQLStorage, PostgresStorage, SQLiteStorage } from "./facade/StorageClasses.js"
+export { BunStorage } from "./facade/BunStorage.js"
+export { BunStorageConfig, BunStorageRetention } from "./facade/BunStorageConfig.js"
+export type { CleanupStats } from "./facade/TokenRingBun.js"
 export type {
   AgentCheckpointStorage,
   AppCheckpointStorage,

@@ -27,14 +27,17 @@ const run = (command: string, args: ReadonlyArray<string>, cwd: string, env: Rec
     Effect.map((result) => result.stdout)
   )
 
-// A Token Ring app as a plain .mjs: the Effect API, the Promise facade, and the plugin (with a stand-in for the
-// @tokenring-ai/checkpoint package, which is not on the npm registry). It never calls process.exit: stop() must
+// A Token Ring app as a plain .mjs: the Effect API, the Promise facades, and both plugins (with stand-ins for the
+// @tokenring-ai/checkpoint and @tokenring-ai/metrics packages, which are not on the npm registry). It never calls process.exit: stop() must
 // release everything for the process to end.
 const consumerScript = `
 import { CheckpointStorage, layerMysql, layerPostgres, PostgresStorage, StorageConnectionError } from "effect-checkpoint-storage"
 import plugin from "effect-checkpoint-storage/plugin"
 import AgentCheckpointService from "@tokenring-ai/checkpoint/AgentCheckpointService"
 import AppCheckpointService from "@tokenring-ai/checkpoint/AppCheckpointService"
+import { BunStorage } from "effect-checkpoint-storage/bun-storage"
+import bunStoragePlugin from "effect-checkpoint-storage/bun-storage/plugin"
+import MetricsService from "@tokenring-ai/metrics/MetricsService"
 import { Effect, Layer, Option } from "effect"
 
 const program = Effect.gen(function*() {
@@ -66,18 +69,43 @@ const fromPlugin = services[0]
 await fromPlugin.start()
 const pluginList = await fromPlugin.listAppCheckpoints()
 await fromPlugin.stop()
+const drizzleProviders = AgentCheckpointService.received + AppCheckpointService.received
+
+const added = []
+const bunApp = {
+  getWorkspaceResolvedPath: (path) => path,
+  serviceOutput() {},
+  serviceError() {},
+  addService: (service) => added.push(service),
+  waitForService: (type, callback) => {
+    for (const service of [new AgentCheckpointService(), new AppCheckpointService(), new MetricsService()]) if (service instanceof type) callback(service)
+  }
+}
+await bunStoragePlugin.earlyInstall(bunApp, bunStoragePlugin.immutableConfigSchema.parse({ bunStorage: { connectionString: process.env.DATABASE_URL } }))
+const bun = added[0]
+await bun.start()
+const bunId = await bun.storeAgentCheckpoint({ agentId: "a", sessionId: "s", agentType: "t", name: "n", state: { b: 2 }, createdAt: 7 })
+const bunRead = await bun.retrieveAgentCheckpoint(bunId)
+await bun.stop()
 
 console.log(JSON.stringify({
   state,
   mysqlError: { tag: mysql._tag, code: mysql.code, isTyped: mysql instanceof StorageConnectionError },
   facade: { name: facade.name, latestId: latest?.id === appId },
-  plugin: { name: plugin.name, registered: fromPlugin?.name, providers: AgentCheckpointService.received + AppCheckpointService.received, listed: pluginList.length }
+  plugin: { name: plugin.name, registered: fromPlugin?.name, providers: drizzleProviders, listed: pluginList.length },
+  bunStorage: { isClass: bun instanceof BunStorage, idType: typeof bunId, state: bunRead?.state, providers: AgentCheckpointService.received + AppCheckpointService.received - drizzleProviders, metricsProviders: MetricsService.received }
 }))
 `
 
 const fakeCheckpointService = (name: string) => `export default class ${name} {
   static received = 0
   setCheckpointProvider(provider) { ${name}.received += provider && typeof provider.storeAgentCheckpoint === "function" ? 1 : 0 }
+}
+`
+
+const fakeMetricsService = `export default class MetricsService {
+  static received = 0
+  setMetricsProvider(provider) { MetricsService.received += provider && typeof provider.storeAgentMetrics === "function" ? 1 : 0 }
 }
 `
 
@@ -113,6 +141,18 @@ layer(postgres.freshDatabase, { timeout: 600_000 })("the npm package", (it) => {
       for (const service of ["AgentCheckpointService", "AppCheckpointService"]) {
         Fs.writeFileSync(Path.join(fakeCheckpoint, `${service}.js`), fakeCheckpointService(service))
       }
+      const fakeMetrics = Path.join(directory, "tokenring-metrics")
+      Fs.mkdirSync(fakeMetrics)
+      Fs.writeFileSync(
+        Path.join(fakeMetrics, "package.json"),
+        JSON.stringify({
+          name: "@tokenring-ai/metrics",
+          version: "0.0.0-stand-in",
+          type: "module",
+          exports: { "./MetricsService": "./MetricsService.js" }
+        })
+      )
+      Fs.writeFileSync(Path.join(fakeMetrics, "MetricsService.js"), fakeMetricsService)
       const { version } = JSON.parse(Fs.readFileSync(Path.join(projectRoot, "node_modules/@effect/sql-pg/package.json"), "utf8"))
       const zodVersion = JSON.parse(Fs.readFileSync(Path.join(projectRoot, "node_modules/zod/package.json"), "utf8")).version
       yield* run("npm", [
@@ -123,7 +163,8 @@ layer(postgres.freshDatabase, { timeout: 600_000 })("the npm package", (it) => {
         tarball,
         `@effect/sql-pg@${version}`,
         `zod@${zodVersion}`,
-        fakeCheckpoint
+        fakeCheckpoint,
+        fakeMetrics
       ], consumer)
       expect(Fs.existsSync(Path.join(consumer, "node_modules/@effect/sql-mysql2"))).toBe(false)
       expect(Fs.existsSync(Path.join(consumer, "node_modules/@effect/sql-sqlite-node"))).toBe(false)
@@ -133,7 +174,8 @@ layer(postgres.freshDatabase, { timeout: 600_000 })("the npm package", (it) => {
         state: { messages: ["Hello"], count: 1 },
         mysqlError: { tag: "StorageConnectionError", code: "DRIVER_NOT_AVAILABLE", isTyped: true },
         facade: { name: "PostgresStorage", latestId: true },
-        plugin: { name: "effect-checkpoint-storage", registered: "PostgresStorage", providers: 2, listed: 1 }
+        plugin: { name: "effect-checkpoint-storage", registered: "PostgresStorage", providers: 2, listed: 1 },
+        bunStorage: { isClass: true, idType: "number", state: { b: 2 }, providers: 2, metricsProviders: 1 }
       })
     }).pipe(Effect.scoped))
 })
