@@ -14,7 +14,7 @@ import { connectionStringOf, recordingApp } from "./support/tokenRingApp.js"
 const DAY = 86_400_000
 const bytesOf = (value: object) => Buffer.byteLength(JSON.stringify(value), "utf8")
 
-const agentCheckpoint = (agentId: string, ageDays: number, state: object = { note: "é🦊" }) => ({
+const agentCheckpoint = (agentId: string, ageDays: number, state: Record<string, unknown> = { note: "é🦊" }) => ({
   agentId,
   sessionId: `${agentId}-session-${ageDays}`,
   agentType: "coder",
