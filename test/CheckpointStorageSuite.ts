@@ -3,7 +3,6 @@
  * (one `*.test.ts` file per database and driver). Each `layer(...)` group gets a fresh, empty database.
  */
 import { describe, expect, it, layer } from "@effect/vitest"
-import type * as SqlClient from "@effect/sql/SqlClient"
 import { Context, Effect, Layer, Option } from "effect"
 import * as ChildProcess from "node:child_process"
 import {
@@ -14,6 +13,7 @@ import {
   type NamedAgentCheckpoint
 } from "../src/index.js"
 import { TestDatabase, type TestTarget } from "./support/TestDatabase.js"
+import { createDrizzleStorageTables } from "./support/tokenRingTables.js"
 
 const agentCheckpoint = (overrides: Partial<NamedAgentCheckpoint> = {}): NamedAgentCheckpoint => ({
   agentId: "agent-123",
@@ -72,38 +72,6 @@ WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table}`,
         (rows) => rows.map((row) => row.name)
       )
     ))
-
-// The tables exactly as Token Ring's drizzle-storage created them in start(), per database.
-const createDrizzleStorageTables = (sql: SqlClient.SqlClient) =>
-  sql.onDialectOrElse({
-    pg: () =>
-      Effect.zipRight(
-        sql.unsafe(`CREATE TABLE IF NOT EXISTS "AgentCheckpoints" ("id" bigserial PRIMARY KEY NOT NULL,
-"sessionId" text NOT NULL, "agentId" text NOT NULL, "name" text NOT NULL, "agentType" text NOT NULL,
-"state" text NOT NULL, "createdAt" bigint NOT NULL)`),
-        sql.unsafe(`CREATE TABLE IF NOT EXISTS "AppCheckpoints" ("id" bigserial PRIMARY KEY NOT NULL,
-"sessionId" text NOT NULL, "hostname" text NOT NULL, "projectDirectory" text NOT NULL, "state" text NOT NULL,
-"createdAt" bigint NOT NULL)`)
-      ),
-    mysql: () =>
-      Effect.zipRight(
-        sql.unsafe(`CREATE TABLE IF NOT EXISTS \`AgentCheckpoints\` (\`id\` bigint AUTO_INCREMENT NOT NULL,
-\`sessionId\` text NOT NULL, \`agentId\` text NOT NULL, \`name\` text NOT NULL, \`agentType\` text NOT NULL,
-\`state\` text NOT NULL, \`createdAt\` bigint NOT NULL, CONSTRAINT \`AgentCheckpoints_id\` PRIMARY KEY (\`id\`))`),
-        sql.unsafe(`CREATE TABLE IF NOT EXISTS \`AppCheckpoints\` (\`id\` bigint AUTO_INCREMENT NOT NULL,
-\`sessionId\` text NOT NULL, \`hostname\` text NOT NULL, \`projectDirectory\` text NOT NULL, \`state\` text NOT NULL,
-\`createdAt\` bigint NOT NULL, CONSTRAINT \`AppCheckpoints_id\` PRIMARY KEY (\`id\`))`)
-      ),
-    orElse: () =>
-      Effect.zipRight(
-        sql.unsafe(`CREATE TABLE IF NOT EXISTS "AgentCheckpoints" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL,
-"sessionId" text NOT NULL, "agentId" text NOT NULL, "name" text NOT NULL, "agentType" text NOT NULL,
-"state" text NOT NULL, "createdAt" integer NOT NULL)`),
-        sql.unsafe(`CREATE TABLE IF NOT EXISTS "AppCheckpoints" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL,
-"sessionId" text NOT NULL, "hostname" text NOT NULL, "projectDirectory" text NOT NULL, "state" text NOT NULL,
-"createdAt" integer NOT NULL)`)
-      )
-  })
 
 /** A fresh database with a storage on it. */
 const withStorage = (target: TestTarget) =>
