@@ -27,7 +27,7 @@ const packageJson = createRequire(import.meta.url)("../../package.json") as {
  *
  * @since 0.1.0
  */
-export const BunStorageConfigSchema = z.unknown().transform((value, context): BunStorageConfig => {
+export const BunStorageConfigSchema = z.unknown().optional().transform((value, context): BunStorageConfig => {
   try {
     return validateBunStorageConfig(value)
   } catch (error) {
