@@ -4,26 +4,10 @@
  */
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import {
-  type CheckpointStoragePromise,
-  MySQLStorage,
-  PostgresStorage,
-  SQLiteStorage,
-  type StorageConfig
-} from "../src/index.js"
+import { MySQLStorage, PostgresStorage, SQLiteStorage } from "../src/index.js"
 import { provision, runtimeTargets } from "./support/provision.js"
+import { olderStorageFor } from "./support/tokenRingApp.js"
 import type { TestDatabaseService } from "./support/TestDatabase.js"
-
-const storageFor = (config: StorageConfig): CheckpointStoragePromise => {
-  switch (config.type) {
-    case "sqlite":
-      return new SQLiteStorage(config)
-    case "mysql":
-      return new MySQLStorage(config)
-    case "postgres":
-      return new PostgresStorage(config)
-  }
-}
 
 const checkpoint = () => ({
   agentId: "agent-123",
@@ -112,7 +96,7 @@ for (const target of runtimeTargets) {
     afterAll(() => database?.release())
 
     it("starts lazily: a method called before start() works, and start() afterwards is harmless", async () => {
-      const storage = storageFor(database.db.config)
+      const storage = olderStorageFor(database.db.config)
       const id = await storage.storeAgentCheckpoint(checkpoint())
       await storage.start()
       await storage.start()
@@ -121,7 +105,7 @@ for (const target of runtimeTargets) {
     })
 
     it("resolves retrieves of unknown or malformed ids to null", async () => {
-      const storage = storageFor(database.db.config)
+      const storage = olderStorageFor(database.db.config)
       await storage.start()
       for (const id of ["999999", "abc", "1 OR 1=1", ""]) {
         expect(await storage.retrieveAgentCheckpoint(id)).toBeNull()
@@ -131,7 +115,7 @@ for (const target of runtimeTargets) {
     })
 
     it("rejects a failure with the typed error itself: an Error with its _tag, its fields and a readable message", async () => {
-      const storage = storageFor(database.db.config)
+      const storage = olderStorageFor(database.db.config)
       const error = await storage.storeAgentCheckpoint({ ...checkpoint(), createdAt: 1.5 }).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(Error)
       expect(error).toMatchObject({ _tag: "CheckpointValidationError", subject: "NamedAgentCheckpoint" })
@@ -153,7 +137,7 @@ for (const target of runtimeTargets) {
     // Once started, store, retrieve and latest run on the storage's callbacks, not in a fiber per call (a store with
     // a parent excepted): the values and typed errors must be those of the service's Effects.
     it("answers store, retrieve and latest with plain values, nulls and typed errors; bad input writes nothing", async () => {
-      const storage = storageFor(database.db.config)
+      const storage = olderStorageFor(database.db.config)
       await storage.start()
       const sessionId = "hot"
       const count = async () => (await storage.statistics()).agentCheckpoints.count
@@ -200,7 +184,7 @@ for (const target of runtimeTargets) {
     })
 
     it("lists and retrieves the latest checkpoint as plain arrays and objects", async () => {
-      const storage = storageFor(database.db.config)
+      const storage = olderStorageFor(database.db.config)
       const appId = await storage.storeAppCheckpoint({
         sessionId: "session-latest",
         hostname: "localhost",
@@ -225,7 +209,7 @@ for (const target of runtimeTargets) {
     })
 
     it("answers Token Ring's paginated list options with a PaginatedResult", async () => {
-      const storage = storageFor(database.db.config)
+      const storage = olderStorageFor(database.db.config)
       const ids: Array<string> = []
       for (let step = 0; step < 5; step++) {
         ids.push(await storage.storeAgentCheckpoint({ ...checkpoint(), sessionId: "paged", createdAt: 10_000 + step }))
@@ -241,7 +225,7 @@ for (const target of runtimeTargets) {
     })
 
     it("pages with cursors, streams with for await, and fails a stream with the typed error", async () => {
-      const storage = storageFor(database.db.config)
+      const storage = olderStorageFor(database.db.config)
       const first = await storage.listAgentCheckpointPage({ sessionId: "paged", limit: 3, orderDir: "ASC" })
       expect(first.items).toHaveLength(3)
       expect(typeof first.nextCursor).toBe("string")
@@ -276,7 +260,7 @@ for (const target of runtimeTargets) {
         ? new PostgresStorage({ ...config, maxConnections: 1 })
         : config.type === "mysql"
         ? new MySQLStorage({ ...config, maxConnections: 1 })
-        : storageFor(config)
+        : olderStorageFor(config)
       for (let step = 0; step < 5; step++) {
         await storage.storeAgentCheckpoint({ ...checkpoint(), sessionId: "left-early", createdAt: 20_000 + step })
       }
@@ -302,7 +286,7 @@ for (const target of runtimeTargets) {
     })
 
     it("deletes, prunes, forks, walks lineage and reports statistics, as plain values", async () => {
-      const storage = storageFor(database.db.config)
+      const storage = olderStorageFor(database.db.config)
       const root = await storage.storeAgentCheckpoint({ ...checkpoint(), sessionId: "lifecycle", createdAt: 20_000 })
       const fork = await storage.forkAgentCheckpoint(root, { name: "branch", createdAt: 20_001 })
       expect((await storage.listAgentLineage(fork)).map((item) => item.id)).toEqual([fork, root])
@@ -324,7 +308,7 @@ for (const target of runtimeTargets) {
 
     if (target.dialect !== "sqlite") {
       it("releases every connection on stop(), and works again after a new start()", async () => {
-        const storage = storageFor(database.db.config)
+        const storage = olderStorageFor(database.db.config)
         await storage.start()
         await Promise.all(Array.from({ length: 8 }, () => storage.listAgentCheckpoints()))
         expect(await openConnections(database.db)).toBeGreaterThan(0)
@@ -339,7 +323,7 @@ for (const target of runtimeTargets) {
 
     for (const { config, label } of target.unreachable) {
       it(`rejects start() for ${label} with a StorageConnectionError`, async () => {
-        const storage = storageFor(config)
+        const storage = olderStorageFor(config)
         await expect(storage.start()).rejects.toMatchObject({ _tag: "StorageConnectionError", operation: "connect" })
         await expect(storage.listAgentCheckpoints()).rejects.toMatchObject({ _tag: "StorageConnectionError" })
         await storage.stop()

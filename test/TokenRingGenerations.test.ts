@@ -5,28 +5,10 @@
  */
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import {
-  BunStorage,
-  type CheckpointStoragePromise,
-  MySQLStorage,
-  PostgresStorage,
-  SQLiteStorage,
-  type StorageConfig
-} from "../src/index.js"
+import { BunStorage } from "../src/index.js"
 import { provision, runtimeTargets } from "./support/provision.js"
-import { connectionStringOf, recordingApp } from "./support/tokenRingApp.js"
+import { connectionStringOf, olderStorageFor, recordingApp } from "./support/tokenRingApp.js"
 import { createBunStorageTables, createDrizzleStorageTables } from "./support/tokenRingTables.js"
-
-const olderStorage = (config: StorageConfig): CheckpointStoragePromise => {
-  switch (config.type) {
-    case "sqlite":
-      return new SQLiteStorage(config)
-    case "mysql":
-      return new MySQLStorage(config)
-    case "postgres":
-      return new PostgresStorage(config)
-  }
-}
 
 // Larger than MySQL's TEXT (64 KiB): the state column bun-storage and drizzle-storage gave MySQL cuts it.
 const largeState = { messages: Array.from({ length: 800 }, (_, step) => ({ step, text: "ünïcödé 🦊 ".repeat(10) })) }
@@ -101,7 +83,7 @@ for (const target of runtimeTargets) {
     afterAll(() => database?.release())
 
     it("the older classes and BunStorage, open at once, each read what the other wrote", async () => {
-      const older = olderStorage(database.db.config)
+      const older = olderStorageFor(database.db.config)
       const current = new BunStorage({ connectionString: connectionStringOf(database.db.config) }, recordingApp().app)
       await older.start()
       await current.start()

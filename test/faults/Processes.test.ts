@@ -57,7 +57,7 @@ for (const target of runtimeTargets) {
         database.db,
         "SELECT migration_id FROM effect_checkpoint_storage_migrations ORDER BY migration_id"
       )
-      expect(migrations.map((row) => Number(row.migration_id))).toEqual([1, 2, 3, 4])
+      expect(migrations.map((row) => Number(row.migration_id))).toEqual([1, 2, 3, 4, 5, 6])
       expect(await count(database.db, "AgentCheckpoints")).toBe(4)
     }, 120_000)
 

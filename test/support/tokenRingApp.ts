@@ -2,7 +2,14 @@
  * A stand-in for a Token Ring app (the packages are not on the npm registry): what BunStorage calls on it, recorded.
  */
 import * as Path from "node:path"
-import type { StorageConfig, TokenRingService } from "../../src/index.js"
+import {
+  type CheckpointStoragePromise,
+  MySQLStorage,
+  PostgresStorage,
+  SQLiteStorage,
+  type StorageConfig,
+  type TokenRingService
+} from "../../src/index.js"
 import type { TokenRingApp } from "../../src/facade/TokenRingBun.js"
 
 export interface RecordingApp {
@@ -33,3 +40,15 @@ export const recordingApp = (workspace = "/tmp/workspace"): RecordingApp => {
 /** The connection string bun-storage takes for a test database. */
 export const connectionStringOf = (config: StorageConfig): string =>
   config.type === "sqlite" ? `sqlite:${config.databasePath}` : String(config.connectionString)
+
+/** The older generation's class (drizzle-storage's) for a test database's config. */
+export const olderStorageFor = (config: StorageConfig): CheckpointStoragePromise => {
+  switch (config.type) {
+    case "sqlite":
+      return new SQLiteStorage(config)
+    case "mysql":
+      return new MySQLStorage(config)
+    case "postgres":
+      return new PostgresStorage(config)
+  }
+}
