@@ -82,6 +82,8 @@ export class BunStorage implements TokenRingService, AgentCheckpointStorage, App
   readonly #policy: RetentionPolicy | undefined
   #timer: ReturnType<typeof setInterval> | undefined
   #cleaning = false
+  /** Set by stop(): a cleanup it cuts short is no failure to report. */
+  #stopped = false
 
   /**
    * Validates the config (a `CheckpointValidationError` naming each wrong field is thrown here) and prepares the
@@ -103,6 +105,7 @@ export class BunStorage implements TokenRingService, AgentCheckpointStorage, App
    * `app.serviceError`) and every `cleanupInterval` after.
    */
   async start(): Promise<void> {
+    this.#stopped = false
     await this.#storage.start()
     if (this.retention === undefined) return
     await this.#cleanupReporting()
@@ -111,6 +114,7 @@ export class BunStorage implements TokenRingService, AgentCheckpointStorage, App
 
   /** Stops the cleanup timer and closes every connection. */
   async stop(): Promise<void> {
+    this.#stopped = true
     if (this.#timer !== undefined) clearInterval(this.#timer)
     this.#timer = undefined
     await this.#storage.stop()
@@ -157,7 +161,7 @@ export class BunStorage implements TokenRingService, AgentCheckpointStorage, App
         )
       }
     } catch (error) {
-      this.#app.serviceError(this, "Cleanup failed:", error)
+      if (!this.#stopped) this.#app.serviceError(this, "Cleanup failed:", error)
     } finally {
       this.#cleaning = false
     }
