@@ -198,6 +198,25 @@ for (const target of runtimeTargets) {
       expect((await storage.listAppCheckpoints({ agentId: "nobody" })).total).toBe(2)
     })
 
+    it("opens the same database through each connection-string prefix bun-storage accepts", async () => {
+      const id = await storage.storeAgentCheckpoint(agentCheckpoint({ name: "prefixes" }))
+      const plain = connectionStringOf(database.db.config)
+      const variants = storage.dialect === "sqlite"
+        ? [plain.replace(/^sqlite:/, "sqlite://"), plain.replace(/^sqlite:/, "file:"), plain.replace(/^sqlite:/, "file://")]
+        : storage.dialect === "mysql"
+        ? [plain.replace(/^mysql:/, "mysql2:"), plain.replace(/^mysql:/, "mariadb:")]
+        : [plain.replace(/^postgres:/, "postgresql:")]
+      for (const connectionString of variants) {
+        const other = new BunStorage({ connectionString }, recordingApp().app)
+        expect(other.dialect).toBe(storage.dialect)
+        try {
+          expect((await other.retrieveAgentCheckpoint(id))?.name).toBe("prefixes")
+        } finally {
+          await other.stop()
+        }
+      }
+    })
+
     it("stores, upserts, lists and deletes agent metrics", async () => {
       const metrics = (cost: number) => ({
         agentId: "metered",

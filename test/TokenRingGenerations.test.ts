@@ -71,6 +71,43 @@ for (const target of runtimeTargets) {
         await storage.stop()
       }
     })
+
+    it("keeps bun-storage's indexes, and stays a database bun-storage can run its init.sql on and write to", async () => {
+      const storage = new BunStorage({ connectionString: connectionStringOf(database.db.config) }, recordingApp().app)
+      try {
+        await storage.start()
+        const indexes = await Effect.runPromise(database.db.withSql((sql) =>
+          sql.onDialectOrElse({
+            pg: () => sql<{ readonly name: string }>`SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema()`,
+            mysql: () =>
+              sql<{ readonly name: string }>`SELECT DISTINCT INDEX_NAME AS name FROM information_schema.STATISTICS
+WHERE TABLE_SCHEMA = DATABASE()`,
+            orElse: () => sql<{ readonly name: string }>`SELECT name FROM sqlite_master WHERE type = 'index'`
+          })
+        ))
+        expect(indexes.map((row) => row.name)).toEqual(expect.arrayContaining([
+          "idx_agent_checkpoints_session",
+          "idx_agent_checkpoints_agent_id",
+          "idx_agent_checkpoints_created",
+          "idx_agent_checkpoints_agent_session",
+          "idx_app_checkpoints_session",
+          "idx_app_checkpoints_created",
+          "idx_agent_metrics_updated"
+        ]))
+        // bun-storage 0.2 starting on it again, and writing as it does (no sizeBytes, no parentId).
+        await Effect.runPromise(database.db.withSql((sql) =>
+          Effect.zipRight(
+            createBunStorageTables(sql),
+            sql`INSERT INTO ${sql("AppCheckpoints")} ${
+              sql.insert({ sessionId: "bun-again", hostname: "h", workspaceDirectory: "/later", state: "{\"x\":1}", createdAt: 9_000 })
+            }`
+          )
+        ))
+        expect(await storage.retrieveLatestAppCheckpoint()).toMatchObject({ sessionId: "bun-again", state: { x: 1 } })
+      } finally {
+        await storage.stop()
+      }
+    })
   })
 
   describe(`${target.name}: a database of the older generation, shared by both`, () => {
