@@ -128,6 +128,23 @@ for (const target of runtimeTargets) {
       }
     })
 
+    it("spares each agent's newest checkpoint from maxAge when keepLatest is left out (bun-storage's default)", async () => {
+      await emptyTables()
+      const alone = await writer.storeAgentCheckpoint(agentCheckpoint("alone", 60))
+      const pairNewest = await writer.storeAgentCheckpoint(agentCheckpoint("pair", 60))
+      await writer.storeAgentCheckpoint(agentCheckpoint("pair", 61))
+      const recent = await writer.storeAgentCheckpoint(agentCheckpoint("recent", 0))
+      await writer.storeAgentCheckpoint(agentCheckpoint("recent", 40))
+
+      const storage = new BunStorage({ connectionString, retention: { agentCheckpoints: { maxAge: "30d" } } }, recordingApp().app)
+      try {
+        expect(await storage.cleanup()).toMatchObject({ agentCheckpointsDeleted: 2 })
+        expect((await storage.listAgentCheckpoints()).items.map((item) => item.id)).toEqual([recent, pairNewest, alone])
+      } finally {
+        await storage.stop()
+      }
+    })
+
     it("without a retention config, cleanup() removes nothing and start() schedules nothing", async () => {
       await emptyTables()
       await writer.storeAgentCheckpoint(agentCheckpoint("kept", 400))

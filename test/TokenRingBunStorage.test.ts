@@ -82,6 +82,18 @@ describe("BunStorage without a database", () => {
     expect(() => new BunStorage({ connectionString: ":memory:", retention: { agentCheckpoints: { maxAge: "0d" } } }, app))
       .not.toThrow()
   })
+
+  it("keeps checkpoints in a private in-memory database with :memory:", async () => {
+    const storage = new BunStorage({ connectionString: ":memory:" }, recordingApp().app)
+    expect(storage.displayName).toBe("Bun SQL sqlite (:memory:)")
+    try {
+      await storage.start()
+      const id = await storage.storeAgentCheckpoint(agentCheckpoint())
+      expect(await storage.retrieveAgentCheckpoint(id)).toEqual({ id, ...agentCheckpoint() })
+    } finally {
+      await storage.stop()
+    }
+  })
 })
 
 for (const target of runtimeTargets) {
@@ -241,6 +253,32 @@ for (const target of runtimeTargets) {
       await storage.deleteAgentMetrics("metered")
       await storage.deleteAgentMetrics("metered")
       expect(await storage.retrieveAgentMetrics("metered")).toBeNull()
+    })
+
+    it("fills every part of metrics left out with zeros and empty collections", async () => {
+      await storage.storeAgentMetrics({ agentId: "unmetered", metrics: {}, updatedAt: 6_000 })
+      expect(await storage.retrieveAgentMetrics("unmetered")).toEqual({
+        agentId: "unmetered",
+        updatedAt: 6_000,
+        metrics: {
+          costs: {},
+          tokens: { totalInputTokens: 0, totalOutputTokens: 0, totalCachedTokens: 0, totalReasoningTokens: 0 },
+          tokensByCategory: {},
+          latency: {
+            requestCount: 0,
+            totalElapsedMs: 0,
+            totalTimeToFirstTokenMs: 0,
+            timeToFirstTokenCount: 0,
+            totalTokensPerSecond: 0,
+            tokensPerSecondCount: 0,
+            recentElapsedMs: [],
+            recentTimeToFirstTokenMs: []
+          },
+          errors: { errorsByProvider: {}, errorsByType: {}, retryCount: 0 },
+          activity: { totalSteps: 0, totalToolCalls: 0, toolCallsByName: {} }
+        }
+      })
+      await storage.deleteAgentMetrics("unmetered")
     })
   })
 }
