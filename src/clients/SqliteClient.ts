@@ -214,7 +214,7 @@ export const make = (
         withTransform(runUnprepared(sql, rowsOf(params)), transformRows),
       // The statement runs to its end when the stream is first pulled, and the stream then gives its rows. Not a
       // driver cursor (better-sqlite3's `iterate`): while one is open, the connection that every fiber shares refuses
-      // any write ("This database connection is busy executing a query") and holds its read snapshot, so that no
+      // every write ("This database connection is busy executing a query") and holds its read snapshot, so that no
       // checkpoint can empty the WAL. Outside a transaction of this client, it runs holding the permit: a transaction
       // another fiber began since the stream was made cannot take it in.
       executeStream: (sql, params, transformRows) => {

@@ -38,6 +38,11 @@ import type {
   TokenRingApp
 } from "./TokenRingBun.js"
 
+// A stored checkpoint with its number id, or null.
+const storedOrNull = <T extends { readonly id: string; readonly parentId?: string | undefined }>(
+  stored: Option.Option<T>
+) => Option.getOrNull(Option.map(stored, withNumberId))
+
 const NOTHING_CLEANED: CleanupStats = {
   agentCheckpointsDeleted: 0,
   appCheckpointsDeleted: 0,
@@ -178,7 +183,7 @@ export class BunStorage implements TokenRingService, AgentCheckpointStorage, App
     const serviceId = toServiceId(id)
     if (serviceId === undefined) return Promise.resolve(null)
     return this.#storage.run((storage) =>
-      Effect.map(storage.retrieveAgentCheckpoint(serviceId), (stored) => Option.getOrNull(Option.map(stored, withNumberId)))
+      Effect.map(storage.retrieveAgentCheckpoint(serviceId), storedOrNull)
     )
   }
 
@@ -204,7 +209,7 @@ export class BunStorage implements TokenRingService, AgentCheckpointStorage, App
     const serviceId = toServiceId(id)
     if (serviceId === undefined) return Promise.resolve(null)
     return this.#storage.run((storage) =>
-      Effect.map(storage.retrieveAppCheckpoint(serviceId), (stored) => Option.getOrNull(Option.map(stored, withNumberId)))
+      Effect.map(storage.retrieveAppCheckpoint(serviceId), storedOrNull)
     )
   }
 
@@ -219,7 +224,7 @@ export class BunStorage implements TokenRingService, AgentCheckpointStorage, App
   /** The newest app checkpoint (createdAt, then id), or null. */
   retrieveLatestAppCheckpoint(): Promise<StoredAppCheckpoint | null> {
     return this.#storage.run((storage) =>
-      Effect.map(storage.retrieveLatestAppCheckpoint(), (stored) => Option.getOrNull(Option.map(stored, withNumberId)))
+      Effect.map(storage.retrieveLatestAppCheckpoint(), storedOrNull)
     )
   }
 

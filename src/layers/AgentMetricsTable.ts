@@ -20,7 +20,7 @@ import {
   type AgentMetricsListItem,
   toAgentMetricsListItem
 } from "../schema/AgentMetrics.js"
-import type { TablePrunePlan } from "../schema/CheckpointQuery.js"
+import type { RetentionPolicy, TablePrunePlan } from "../schema/CheckpointQuery.js"
 import {
   type Dialect,
   StateDecodeError,
@@ -139,24 +139,29 @@ ON CONFLICT (${sql("agentId")}) DO UPDATE SET ${sql("metrics")} = excluded.${sql
 
   const olderThan = (cutoff: number) => sql`${sql("updatedAt")} < ${cutoff}`
 
-  /** Removes the metrics not updated within `maxAge`, in batches. */
+  /** Removes the metrics the policy's `agentMetrics.maxAge` expires (none without one), in batches. */
   const prune = <E>(
-    maxAge: Duration.DurationInput,
+    policy: RetentionPolicy,
     deleteOptions: BatchDeleteOptions<E>
-  ): Effect.Effect<Deleted, SqlError | E> =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+  ): Effect.Effect<Deleted, SqlError | E> => {
+    const maxAge = policy.agentMetrics?.maxAge
+    if (maxAge === undefined) return Effect.succeed({ count: 0, bytes: 0 })
+    return Effect.flatMap(Clock.currentTimeMillis, (now) =>
       batchDelete.deleteSelected(
         sql`SELECT ${sql("agentId")} FROM ${table} WHERE ${olderThan(now - Duration.toMillis(maxAge))}`,
         deleteOptions
       ))
+  }
 
   /** What `prune` would remove now: how many, their bytes, and the first `sampleSize` by agentId. */
   const plan = (
     operation: string,
-    maxAge: Duration.DurationInput,
+    policy: RetentionPolicy,
     sampleSize: number
   ): Effect.Effect<TablePrunePlan<AgentMetricsListItem>, StorageConnectionError | StorageQueryError> =>
     Effect.gen(function*() {
+      const maxAge = policy.agentMetrics?.maxAge
+      if (maxAge === undefined) return { count: 0, bytes: 0, sample: [] }
       const now = yield* Clock.currentTimeMillis
       const removed = olderThan(now - Duration.toMillis(maxAge))
       const [totals] = yield* run(

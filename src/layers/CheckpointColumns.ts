@@ -13,7 +13,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 
 // Drivers return a BIGINT as a number (mysql2, SQLite), as decimal text (node-postgres) or as a bigint (SQLite with
-// safe integers): read any of them as a number; `undefined` for anything else.
+// safe integers): read each of them as a number; `undefined` for anything else.
 const bigIntValue = (value: unknown): number | undefined => {
   if (typeof value === "number") return value
   if (typeof value === "bigint") return Number(value)

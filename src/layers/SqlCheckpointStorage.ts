@@ -231,13 +231,10 @@ export const make = Effect.fnUntraced(function*(
           atomicRules,
           onBatch: progressOf("AppCheckpoints")
         })
-        const metricsMaxAge = valid.agentMetrics?.maxAge
-        const agentMetrics = metricsMaxAge === undefined
-          ? { count: 0, bytes: 0 }
-          : yield* Effect.mapError(
-            metrics.prune(metricsMaxAge, { batchSize, atomic: atomicRules, onBatch: progressOf("AgentMetrics") }),
-            refailSqlError(dialect, "prune")
-          )
+        const agentMetrics = yield* Effect.mapError(
+          metrics.prune(valid, { batchSize, atomic: atomicRules, onBatch: progressOf("AgentMetrics") }),
+          refailSqlError(dialect, "prune")
+        )
         return {
           agentCheckpoints: agentCheckpoints.count,
           appCheckpoints: appCheckpoints.count,
@@ -254,13 +251,7 @@ export const make = Effect.fnUntraced(function*(
         const valid = yield* validatePolicy(policy)
         const { sampleSize = 10 } = yield* validatePlanOptions({ sampleSize: planOptions?.sampleSize })
         const tables = yield* both((table) => table.planPrune("planPrune", valid, sampleSize))
-        const metricsMaxAge = valid.agentMetrics?.maxAge
-        return {
-          ...tables,
-          agentMetrics: metricsMaxAge === undefined
-            ? { count: 0, bytes: 0, sample: [] }
-            : yield* metrics.plan("planPrune", metricsMaxAge, sampleSize)
-        }
+        return { ...tables, agentMetrics: yield* metrics.plan("planPrune", valid, sampleSize) }
       })
     )
 
