@@ -15,6 +15,7 @@ export * from "./schema/StorageConfig.js"
 
 export * from "./services/CheckpointStorage.js"
 export * from "./services/CheckpointStorageError.js"
+export * from "./services/LangGraphCheckpoints.js"
 
 export { checkpointMigrations, DEFAULT_MIGRATIONS_TABLE, runCheckpointMigrations } from "./layers/CheckpointMigrations.js"
 export { isBun, layerFromConfig } from "./layers/FromConfig.js"
@@ -26,6 +27,17 @@ export {
   make as makeSqlCheckpointStorage,
   type SqlCheckpointStorageOptions
 } from "./layers/SqlCheckpointStorage.js"
+export {
+  LANGGRAPH_MIGRATIONS_TABLE,
+  langGraphMigrations,
+  LangGraphTables,
+  runLangGraphMigrations
+} from "./layers/LangGraphMigrations.js"
+export {
+  layerLangGraphSql,
+  make as makeSqlLangGraphCheckpoints,
+  type SqlLangGraphCheckpointsOptions
+} from "./layers/SqlLangGraphCheckpoints.js"
 export { layerSqliteBun } from "./layers/SqliteBun.js"
 export { layerSqliteNode, type SqliteStorageOptions } from "./layers/SqliteNode.js"
 export { DEFAULT_BUSY_TIMEOUT, type SqliteSessionOptions, SqliteSynchronous } from "./layers/SqliteSession.js"

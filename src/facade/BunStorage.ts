@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { AgentMetrics, AgentMetricsInput, AgentMetricsListItem } from "../schema/AgentMetrics.js"
 import type { RetentionPolicy } from "../schema/CheckpointQuery.js"
+import { CheckpointStorage } from "../services/CheckpointStorage.js"
 import {
   type BunStorageConfig,
   type BunStorageDialect,
@@ -102,7 +103,7 @@ export class BunStorage implements TokenRingService, AgentCheckpointStorage, App
     this.retention = valid.retention
     this.#policy = valid.retention && toRetentionPolicy(valid.retention)
     this.#app = app
-    this.#storage = new StorageRuntime(layerOfConnectionString(connectionString))
+    this.#storage = new StorageRuntime(layerOfConnectionString(connectionString), CheckpointStorage)
   }
 
   /**

@@ -31,7 +31,7 @@ import {
   type SessionStatistics,
   type TableStatistics
 } from "../schema/CheckpointQuery.js"
-import type { CheckpointStorage } from "../services/CheckpointStorage.js"
+import { CheckpointStorage } from "../services/CheckpointStorage.js"
 import { toProjectDirectory, toWorkspaceDirectory, type WithProjectDirectory } from "./projectDirectory.js"
 import { toPaginatedResult } from "./paginatedResult.js"
 import { StorageRuntime } from "./StorageRuntime.js"
@@ -107,7 +107,7 @@ export abstract class CheckpointStoragePromise implements TokenRingService, Agen
   readonly #storage: StorageRuntime
 
   protected constructor(layer: Layer.Layer<CheckpointStorage, StorageLayerError>) {
-    this.#storage = new StorageRuntime(layer)
+    this.#storage = new StorageRuntime(layer, CheckpointStorage)
   }
 
   /**

@@ -25,10 +25,10 @@ const nextPage = <A, E, R>(
 ): Effect.Effect<Chunk.Chunk<A> | undefined, E, R> =>
   Effect.catchAll(pull, Option.match({ onNone: () => Effect.succeed(undefined), onSome: Effect.fail }))
 
-interface StartedRuntime {
-  readonly managed: ManagedRuntime.ManagedRuntime<CheckpointStorage, StorageLayerError>
-  readonly runtime: Runtime.Runtime<CheckpointStorage>
-  readonly storage: CheckpointStorageService
+interface StartedRuntime<I, S> {
+  readonly managed: ManagedRuntime.ManagedRuntime<I, StorageLayerError>
+  readonly runtime: Runtime.Runtime<I>
+  readonly storage: S
 }
 
 /**
@@ -46,14 +46,17 @@ export const rejection = (cause: Cause.Cause<unknown>): Error => {
  *
  * @since 0.1.0
  */
-export class StorageRuntime {
-  readonly #layer: Layer.Layer<CheckpointStorage, StorageLayerError>
-  #runtime: ManagedRuntime.ManagedRuntime<CheckpointStorage, StorageLayerError>
+export class StorageRuntime<I = CheckpointStorage, S = CheckpointStorageService> {
+  readonly #layer: Layer.Layer<I, StorageLayerError>
+  readonly #tag: Context.Tag<I, S>
+  #runtime: ManagedRuntime.ManagedRuntime<I, StorageLayerError>
   /** The built runtime and the service, once the ManagedRuntime they belong to has started. */
-  #started: StartedRuntime | undefined
+  #started: StartedRuntime<I, S> | undefined
 
-  constructor(layer: Layer.Layer<CheckpointStorage, StorageLayerError>) {
+  /** The runtime of `layer`, whose methods run operations of the service `tag`. */
+  constructor(layer: Layer.Layer<I, StorageLayerError>, tag: Context.Tag<I, S>) {
     this.#layer = layer
+    this.#tag = tag
     this.#runtime = ManagedRuntime.make(layer)
   }
 
@@ -62,11 +65,11 @@ export class StorageRuntime {
    * finishes synchronously (SQLite reads) settles without a trip through the scheduler, the others as runPromise
    * would.
    */
-  run<A>(operation: (storage: CheckpointStorageService) => Effect.Effect<A, unknown>): Promise<A> {
+  run<A>(operation: (storage: S) => Effect.Effect<A, unknown>): Promise<A> {
     const started = this.#started
     if (started === undefined || started.managed !== this.#runtime) {
       const managed = this.#runtime
-      return managed.runPromiseExit(Effect.flatMap(CheckpointStorage, operation)).then((exit) => {
+      return managed.runPromiseExit(Effect.flatMap(this.#tag, operation)).then((exit) => {
         if (Exit.isFailure(exit)) return Promise.reject(rejection(exit.cause))
         this.#remember(managed)
         return exit.value
@@ -80,11 +83,11 @@ export class StorageRuntime {
     )
   }
 
-  #remember(managed: ManagedRuntime.ManagedRuntime<CheckpointStorage, StorageLayerError>): void {
+  #remember(managed: ManagedRuntime.ManagedRuntime<I, StorageLayerError>): void {
     if (this.#started?.managed === managed) return
     managed.runtime().then((runtime) => {
       if (this.#runtime === managed) {
-        this.#started = { managed, runtime, storage: Context.get(runtime.context, CheckpointStorage) }
+        this.#started = { managed, runtime, storage: Context.get(runtime.context, this.#tag) }
       }
     }, () => {})
   }
@@ -98,14 +101,14 @@ export class StorageRuntime {
   // Promises per item).
   // It fails with the typed error itself, like the methods; leaving a `for await` early (return()) runs `finally`,
   // which closes the stream's scope.
-  async *iterate<A>(stream: (storage: CheckpointStorageService) => Stream.Stream<A, unknown>): AsyncGenerator<A> {
+  async *iterate<A>(stream: (storage: S) => Stream.Stream<A, unknown>): AsyncGenerator<A> {
     await this.start()
     const run = Runtime.runPromiseExit(await this.#runtime.runtime())
     const scope = Effect.runSync(Scope.make())
     // How the scope ends: interrupted unless the stream ended or failed, that is when the consumer stopped early.
     let outcome: Exit.Exit<unknown, unknown> = Exit.interrupt(FiberId.none)
     try {
-      const items: Stream.Stream<A, unknown, CheckpointStorage> = Stream.unwrap(Effect.map(CheckpointStorage, stream))
+      const items: Stream.Stream<A, unknown, I> = Stream.unwrap(Effect.map(this.#tag, stream))
       const opened = await run(Effect.map(Scope.extend(Stream.toPull(items), scope), nextPage))
       if (Exit.isFailure(opened)) {
         outcome = opened

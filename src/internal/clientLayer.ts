@@ -12,6 +12,8 @@ import * as Option from "effect/Option"
 import type { SqlCheckpointStorageOptions } from "../layers/SqlCheckpointStorage.js"
 import { layerSql, resolveOperationTimeout } from "../layers/SqlCheckpointStorage.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
+import type { LangGraphCheckpoints } from "../services/LangGraphCheckpoints.js"
+import { layerLangGraphSql } from "../layers/SqlLangGraphCheckpoints.js"
 import {
   type CheckpointValidationError,
   type Dialect,
@@ -72,24 +74,52 @@ const connectFailure = (dialect: Dialect, target: string, cause: unknown): Stora
 }
 
 /**
- * The storage over a client layer, with any failure to build the client reported as a StorageConnectionError that
- * names the (masked) target. Given the watchdog of the client's sockets, arms it with the operation timeout once the
- * storage is built (after the migrations, which may rightly take longer).
+ * The services a layer builds over its client, from the storage options.
  *
  * @internal
  */
-export const storageOverClient = <E, R>(options: {
+export type ServicesOverClient<ROut> = (
+  storage: SqlCheckpointStorageOptions | undefined
+) => Layer.Layer<ROut, StorageLayerError, SqlClient.SqlClient>
+
+/**
+ * What every layer of this library provides: CheckpointStorage, and the LangGraph checkpoints, whose tables are
+ * created only when first used.
+ *
+ * @internal
+ */
+export const allServices: ServicesOverClient<CheckpointStorage | LangGraphCheckpoints> = (storage) =>
+  Layer.merge(layerSql(storage), layerLangGraphSql({ operationTimeout: storage?.operationTimeout }))
+
+/**
+ * The LangGraph checkpoints alone, for the LangGraph saver's own connections: a database used only by LangGraph
+ * gets only LangGraph's tables.
+ *
+ * @internal
+ */
+export const langGraphServices: ServicesOverClient<LangGraphCheckpoints> = (storage) =>
+  layerLangGraphSql({ operationTimeout: storage?.operationTimeout })
+
+/**
+ * The services over a client layer, with any failure to build the client reported as a StorageConnectionError that
+ * names the (masked) target. Given the watchdog of the client's sockets, arms it with the operation timeout once the
+ * services are built (after the migrations, which may rightly take longer).
+ *
+ * @internal
+ */
+export const storageOverClient = <ROut, E, R>(options: {
   readonly dialect: Dialect
   readonly target: string
   readonly client: Layer.Layer<SqlClient.SqlClient, E, R>
   readonly storage?: SqlCheckpointStorageOptions | undefined
   readonly watchdog?: ConnectionWatchdog | undefined
-}): Layer.Layer<CheckpointStorage, StorageLayerError, R> => {
+  readonly services: ServicesOverClient<ROut>
+}): Layer.Layer<ROut, StorageLayerError, R> => {
   const client = Layer.catchAllCause(options.client, (cause) =>
     Cause.isInterruptedOnly(cause)
       ? Layer.failCause(cause as Cause.Cause<never>)
       : Layer.fail(connectFailure(options.dialect, options.target, Cause.squash(cause))))
-  const storage = layerSql(options.storage).pipe(Layer.provide(client))
+  const storage = options.services(options.storage).pipe(Layer.provide(client))
   const { watchdog } = options
   if (watchdog === undefined) return storage
   const timeout = resolveOperationTimeout(options.dialect, options.storage?.operationTimeout)

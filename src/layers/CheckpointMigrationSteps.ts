@@ -29,7 +29,8 @@ WHERE name = ${column}`
 
 // MySQL has no CREATE INDEX IF NOT EXISTS (MariaDB has): ask the catalog, so that a migration re-run after a failure
 // half-way (MySQL DDL cannot be rolled back) finishes the job instead of failing on the first index.
-const createIndex = (
+/** @internal */
+export const createIndex = (
   sql: SqlClient.SqlClient,
   name: string,
   table: string,

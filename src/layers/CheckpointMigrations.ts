@@ -37,9 +37,12 @@ interface FailedMigration {
 
 // The Migrator reports a failing migration as a defect, and on MySQL the rollback to its savepoint then fails as
 // well (the DDL has committed), which replaces that defect. So each migration records its own failure here.
-const recordingFailures = (failed: Ref.Ref<Option.Option<FailedMigration>>) =>
+const recordingFailures = (
+  migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.SqlClient>>,
+  failed: Ref.Ref<Option.Option<FailedMigration>>
+) =>
   Migrator.fromRecord(Object.fromEntries(
-    Object.entries(checkpointMigrations).map(([migration, effect]) => [
+    Object.entries(migrations).map(([migration, effect]) => [
       migration,
       Effect.tapErrorCause(effect, (cause) => Ref.set(failed, Option.some({ migration, cause })))
     ])
@@ -128,6 +131,8 @@ const withMigrationLock = (
 export const runCheckpointMigrations = (options: {
   readonly dialect: Dialect
   readonly table?: string | undefined
+  /** Another set of migrations with its own table (the LangGraph tables'); the checkpoint tables' by default. */
+  readonly migrations?: Record<string, Effect.Effect<void, SqlError, SqlClient.SqlClient>> | undefined
 }): Effect.Effect<
   ReadonlyArray<readonly [id: number, name: string]>,
   MigrationError | StorageConnectionError,
@@ -137,7 +142,10 @@ export const runCheckpointMigrations = (options: {
     const sql = (yield* SqlClient.SqlClient).withoutTransforms()
     const table = options.table ?? DEFAULT_MIGRATIONS_TABLE
     const failed = yield* Ref.make(Option.none<FailedMigration>())
-    const migrate = Migrator.make({})({ loader: recordingFailures(failed), table })
+    const migrate = Migrator.make({})({
+      loader: recordingFailures(options.migrations ?? checkpointMigrations, failed),
+      table
+    })
     return yield* withMigrationLock(sql, options.dialect, table)(migrate).pipe(
       Effect.catchAllCause((cause) =>
         Cause.isInterruptedOnly(cause)

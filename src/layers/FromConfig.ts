@@ -9,6 +9,7 @@ import type { StorageLayerError } from "../internal/clientLayer.js"
 import { decodeInput } from "../internal/decodeInput.js"
 import { StorageConfig } from "../schema/StorageConfig.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
+import type { LangGraphCheckpoints } from "../services/LangGraphCheckpoints.js"
 import { layerMysql } from "./Mysql.js"
 import { layerPostgres } from "./Postgres.js"
 import { layerSqliteBun } from "./SqliteBun.js"
@@ -36,7 +37,9 @@ export const isBun: boolean = typeof process !== "undefined" && typeof process.v
  *
  * @since 0.1.0
  */
-export const layerFromConfig = (config: typeof StorageConfig.Encoded): Layer.Layer<CheckpointStorage, StorageLayerError> =>
+export const layerFromConfig = (
+  config: typeof StorageConfig.Encoded
+): Layer.Layer<CheckpointStorage | LangGraphCheckpoints, StorageLayerError> =>
   Layer.unwrapEffect(Effect.map(validate(config), (valid) => {
     switch (valid.type) {
       case "sqlite":

@@ -11,12 +11,19 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Net from "node:net"
-import { type StorageLayerError, importDriver, storageOverClient } from "../internal/clientLayer.js"
+import {
+  allServices,
+  importDriver,
+  type ServicesOverClient,
+  type StorageLayerError,
+  storageOverClient
+} from "../internal/clientLayer.js"
 import { type ConnectionWatchdog, makeConnectionWatchdog } from "../internal/connectionWatchdog.js"
 import { connectionStringValue, maskConnectionString } from "../internal/connectionTarget.js"
 import { decodeInputEither } from "../internal/decodeInput.js"
 import { MysqlStorageConfig } from "../schema/StorageConfig.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
+import type { LangGraphCheckpoints } from "../services/LangGraphCheckpoints.js"
 import { DEFAULT_CONNECT_TIMEOUT } from "./Postgres.js"
 import { type SqlCheckpointStorageOptions, splitStorageOptions } from "./SqlCheckpointStorage.js"
 
@@ -117,7 +124,19 @@ export const mysqlClientConfig = (options: MysqlStorageOptions, watchdog: Connec
  *
  * @since 0.1.0
  */
-export const layerMysql = (options: MysqlStorageOptions): Layer.Layer<CheckpointStorage, StorageLayerError> =>
+export const layerMysql = (
+  options: MysqlStorageOptions
+): Layer.Layer<CheckpointStorage | LangGraphCheckpoints, StorageLayerError> => mysqlServices(options, allServices)
+
+/**
+ * The given services on a MySQL/MariaDB connection pool.
+ *
+ * @internal
+ */
+export const mysqlServices = <ROut>(
+  options: MysqlStorageOptions,
+  services: ServicesOverClient<ROut>
+): Layer.Layer<ROut, StorageLayerError> =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const valid = validate(options)
     if (Either.isLeft(valid)) return yield* valid.left
@@ -128,6 +147,7 @@ export const layerMysql = (options: MysqlStorageOptions): Layer.Layer<Checkpoint
       target: maskConnectionString(options.connectionString),
       client: MysqlClient.layer(mysqlClientConfig(options, watchdog)),
       storage: splitStorageOptions(options)[0],
-      watchdog
+      watchdog,
+      services
     })
   }))

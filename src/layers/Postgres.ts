@@ -12,13 +12,20 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Net from "node:net"
-import { type StorageLayerError, importDriver, storageOverClient } from "../internal/clientLayer.js"
+import {
+  allServices,
+  importDriver,
+  type ServicesOverClient,
+  type StorageLayerError,
+  storageOverClient
+} from "../internal/clientLayer.js"
 import { makeConnectionWatchdog } from "../internal/connectionWatchdog.js"
 import { connectionStringValue, maskConnectionString } from "../internal/connectionTarget.js"
 import { pgClientLayer } from "../clients/PgClientLayer.js"
 import { decodeInputEither } from "../internal/decodeInput.js"
 import { PostgresStorageConfig } from "../schema/StorageConfig.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
+import type { LangGraphCheckpoints } from "../services/LangGraphCheckpoints.js"
 import { type SqlCheckpointStorageOptions, splitStorageOptions } from "./SqlCheckpointStorage.js"
 
 /**
@@ -61,7 +68,19 @@ const validate = decodeInputEither(
  *
  * @since 0.1.0
  */
-export const layerPostgres = (options: PostgresStorageOptions): Layer.Layer<CheckpointStorage, StorageLayerError> =>
+export const layerPostgres = (
+  options: PostgresStorageOptions
+): Layer.Layer<CheckpointStorage | LangGraphCheckpoints, StorageLayerError> => postgresServices(options, allServices)
+
+/**
+ * The given services on a PostgreSQL connection pool.
+ *
+ * @internal
+ */
+export const postgresServices = <ROut>(
+  options: PostgresStorageOptions,
+  services: ServicesOverClient<ROut>
+): Layer.Layer<ROut, StorageLayerError> =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const valid = validate(options)
     if (Either.isLeft(valid)) return yield* valid.left
@@ -81,6 +100,7 @@ export const layerPostgres = (options: PostgresStorageOptions): Layer.Layer<Chec
         url: Redacted.make(connectionStringValue(connectionString))
       }),
       storage,
-      watchdog
+      watchdog,
+      services
     })
   }))

@@ -6,8 +6,9 @@
  */
 import type * as Layer from "effect/Layer"
 import { bunSqlite } from "../clients/BunSqlite.js"
-import type { StorageLayerError } from "../internal/clientLayer.js"
+import { allServices, type StorageLayerError } from "../internal/clientLayer.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
+import type { LangGraphCheckpoints } from "../services/LangGraphCheckpoints.js"
 import { type SqliteStorageOptions, sqliteStorage } from "./SqliteNode.js"
 
 /**
@@ -23,5 +24,7 @@ import { type SqliteStorageOptions, sqliteStorage } from "./SqliteNode.js"
  *
  * @since 0.1.0
  */
-export const layerSqliteBun = (options: SqliteStorageOptions): Layer.Layer<CheckpointStorage, StorageLayerError> =>
-  sqliteStorage(options, bunSqlite)
+export const layerSqliteBun = (
+  options: SqliteStorageOptions
+): Layer.Layer<CheckpointStorage | LangGraphCheckpoints, StorageLayerError> =>
+  sqliteStorage(options, bunSqlite, allServices)

@@ -12,11 +12,18 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import { betterSqlite3 } from "../clients/BetterSqlite3.js"
 import * as SqliteClient from "../clients/SqliteClient.js"
-import { type StorageLayerError, importDriver, storageOverClient } from "../internal/clientLayer.js"
+import {
+  allServices,
+  importDriver,
+  type ServicesOverClient,
+  type StorageLayerError,
+  storageOverClient
+} from "../internal/clientLayer.js"
 import { decodeInputEither } from "../internal/decodeInput.js"
 import { createPrivateDatabaseFile } from "../internal/privateDatabaseFile.js"
 import { SqliteStorageConfig } from "../schema/StorageConfig.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
+import type { LangGraphCheckpoints } from "../services/LangGraphCheckpoints.js"
 import { type SqlCheckpointStorageOptions, splitStorageOptions } from "./SqlCheckpointStorage.js"
 import { layerSqliteSession, type SqliteSessionOptions, SqliteSynchronous } from "./SqliteSession.js"
 
@@ -77,10 +84,11 @@ export const layerSqliteClient = (
  *
  * @internal
  */
-export const sqliteStorage = (
+export const sqliteStorage = <ROut>(
   options: SqliteStorageOptions,
-  driver: SqliteClient.SqliteDriver
-): Layer.Layer<CheckpointStorage, StorageLayerError> =>
+  driver: SqliteClient.SqliteDriver,
+  services: ServicesOverClient<ROut>
+): Layer.Layer<ROut, StorageLayerError> =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const valid = validate(options)
     if (Either.isLeft(valid)) return yield* valid.left
@@ -90,7 +98,8 @@ export const sqliteStorage = (
       dialect: "sqlite",
       target: options.databasePath,
       client: layerSqliteClient(open, client),
-      storage
+      storage,
+      services
     })
   }))
 
@@ -107,5 +116,7 @@ export const sqliteStorage = (
  *
  * @since 0.1.0
  */
-export const layerSqliteNode = (options: SqliteStorageOptions): Layer.Layer<CheckpointStorage, StorageLayerError> =>
-  sqliteStorage(options, betterSqlite3)
+export const layerSqliteNode = (
+  options: SqliteStorageOptions
+): Layer.Layer<CheckpointStorage | LangGraphCheckpoints, StorageLayerError> =>
+  sqliteStorage(options, betterSqlite3, allServices)

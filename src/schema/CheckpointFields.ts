@@ -29,7 +29,8 @@ export const MAX_WORKSPACE_DIRECTORY_LENGTH = 4096
 // refinement of a Schema is a layer of its own in the decoder. As four filters (length, NUL, surrogates, empty)
 // the input of a store took 1.9 µs and 6.8 KB of garbage to decode, as one 0.9 µs and 2.9 KB (node, 200,000
 // decodes): the garbage showed as more frequent young-generation collections under a store loop.
-const StoredText = (maxLength: number, options: { readonly nonEmpty: boolean }) =>
+/** @internal */
+export const StoredText = (maxLength: number, options: { readonly nonEmpty: boolean }) =>
   Schema.String.pipe(
     Schema.filter(
       (s) =>

@@ -1,0 +1,8 @@
+// LangGraph's own checkpointer validation suite, every part of it, against our saver on this target.
+import { deltaChannelHistoryTests, validate } from "@langchain/langgraph-checkpoint-validation"
+import { sqliteNode } from "../../support/targets.js"
+import { initializerFor } from "./initializer.js"
+
+const initializer = initializerFor(sqliteNode)
+validate(initializer)
+deltaChannelHistoryTests(initializer)
