@@ -170,7 +170,7 @@ export const make = Effect.fnUntraced(function*(
         const channelValues: Array<StoredLangGraphCheckpoint["channelValues"][number]> = []
         for (const [channel, version] of versionsOf[i]!) {
           const stored = values.get(`${row.thread_id}\u0000${row.checkpoint_ns}\u0000${channel}\u0000${version}`)
-          if (stored !== undefined) channelValues.push({ channel, ...stored })
+          if (stored !== undefined) channelValues.push({ channel, version, ...stored })
         }
         return {
           threadId: row.thread_id,

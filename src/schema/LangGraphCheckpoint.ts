@@ -108,10 +108,8 @@ export const LangGraphCheckpointLocator = Schema.Struct({
 })
 
 // A metadata key is written into a JSON path on MySQL and SQLite ('$."key"'), where a quote or a backslash would
-// end it early.
-const MetadataKey = Schema.String.pipe(
-  Schema.filter((key) => (key !== "" && !/["\\\u0000]/.test(key)) || "must be non-empty, without \" or \\")
-)
+// end it early. (Checked on the record, not as its key schema: a Record drops the keys its key schema refuses.)
+const isMetadataKey = (key: string) => key !== "" && !/["\\\u0000]/.test(key)
 const FilterValue = Schema.Union(Schema.String, Schema.Number, Schema.Boolean, Schema.Null).annotations({
   message: () => "a metadata filter value must be a string, a number, a boolean or null"
 })
@@ -129,7 +127,11 @@ export const LangGraphListQuery = Schema.Struct({
   checkpointId: Schema.optional(CheckpointId),
   before: Schema.optional(CheckpointId),
   limit: Schema.optional(Limit),
-  filter: Schema.optional(Schema.Record({ key: MetadataKey, value: FilterValue }))
+  filter: Schema.optional(
+    Schema.Record({ key: Schema.String, value: FilterValue }).pipe(Schema.filter((filter) =>
+      Object.keys(filter).every(isMetadataKey) || "metadata keys must be non-empty, without \" or \\"
+    ))
+  )
 })
 
 /**

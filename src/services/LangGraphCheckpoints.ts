@@ -110,6 +110,18 @@ export interface StoredLangGraphWrite {
 }
 
 /**
+ * A stored channel value.
+ *
+ * @since 0.2.0
+ */
+export interface StoredChannelValue {
+  readonly channel: string
+  readonly version: string
+  readonly type: string
+  readonly value: Uint8Array
+}
+
+/**
  * A stored checkpoint with its channel values and its pending writes, in the order LangGraph's `writesSortKey`
  * gives (task path, task id, index; strings by code point).
  *
@@ -124,7 +136,7 @@ export interface StoredLangGraphCheckpoint {
   readonly metadata: string
   readonly createdAt: number
   /** The values of the channels the checkpoint's `channel_versions` names, where one is stored. */
-  readonly channelValues: ReadonlyArray<{ readonly channel: string; readonly type: string; readonly value: Uint8Array }>
+  readonly channelValues: ReadonlyArray<StoredChannelValue>
   readonly pendingWrites: ReadonlyArray<StoredLangGraphWrite>
 }
 
