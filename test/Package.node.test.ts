@@ -38,6 +38,8 @@ import AppCheckpointService from "@tokenring-ai/checkpoint/AppCheckpointService"
 import { BunStorage } from "effect-checkpoint-storage/bun-storage"
 import bunStoragePlugin from "effect-checkpoint-storage/bun-storage/plugin"
 import MetricsService from "@tokenring-ai/metrics/MetricsService"
+import { SqlCheckpointSaver } from "effect-checkpoint-storage/langgraph"
+import { emptyCheckpoint } from "@langchain/langgraph-checkpoint"
 import { Effect, Layer, Option } from "effect"
 
 const program = Effect.gen(function*() {
@@ -88,12 +90,19 @@ const bunId = await bun.storeAgentCheckpoint({ agentId: "a", sessionId: "s", age
 const bunRead = await bun.retrieveAgentCheckpoint(bunId)
 await bun.stop()
 
+const saver = SqlCheckpointSaver.fromConnString(process.env.DATABASE_URL)
+const checkpoint = { ...emptyCheckpoint(), channel_values: { messages: ["hi"] }, channel_versions: { messages: 1 } }
+const saved = await saver.put({ configurable: { thread_id: "thread-1" } }, checkpoint, { source: "input", step: -1, parents: {} }, { messages: 1 })
+const graphState = (await saver.getTuple(saved))?.checkpoint.channel_values
+await saver.end()
+
 console.log(JSON.stringify({
   state,
   mysqlError: { tag: mysql._tag, code: mysql.code, isTyped: mysql instanceof StorageConnectionError },
   facade: { name: facade.name, latestId: latest?.id === appId },
   plugin: { name: plugin.name, registered: fromPlugin?.name, providers: drizzleProviders, listed: pluginList.length },
-  bunStorage: { isClass: bun instanceof BunStorage, idType: typeof bunId, state: bunRead?.state, providers: AgentCheckpointService.received + AppCheckpointService.received - drizzleProviders, metricsProviders: MetricsService.received }
+  bunStorage: { isClass: bun instanceof BunStorage, idType: typeof bunId, state: bunRead?.state, providers: AgentCheckpointService.received + AppCheckpointService.received - drizzleProviders, metricsProviders: MetricsService.received },
+  langgraph: { isSaver: typeof saver.getTuple === "function", graphState }
 }))
 `
 
@@ -154,7 +163,9 @@ layer(postgres.freshDatabase, { timeout: 600_000 })("the npm package", (it) => {
       )
       Fs.writeFileSync(Path.join(fakeMetrics, "MetricsService.js"), fakeMetricsService)
       const { version } = JSON.parse(Fs.readFileSync(Path.join(projectRoot, "node_modules/@effect/sql-pg/package.json"), "utf8"))
-      const zodVersion = JSON.parse(Fs.readFileSync(Path.join(projectRoot, "node_modules/zod/package.json"), "utf8")).version
+      const versionOf = (name: string): string =>
+        JSON.parse(Fs.readFileSync(Path.join(projectRoot, "node_modules", name, "package.json"), "utf8")).version
+      const zodVersion = versionOf("zod")
       yield* run("npm", [
         "install",
         "--prefer-offline",
@@ -163,6 +174,8 @@ layer(postgres.freshDatabase, { timeout: 600_000 })("the npm package", (it) => {
         tarball,
         `@effect/sql-pg@${version}`,
         `zod@${zodVersion}`,
+        `@langchain/langgraph-checkpoint@${versionOf("@langchain/langgraph-checkpoint")}`,
+        `@langchain/core@${versionOf("@langchain/core")}`,
         fakeCheckpoint,
         fakeMetrics
       ], consumer)
@@ -175,7 +188,8 @@ layer(postgres.freshDatabase, { timeout: 600_000 })("the npm package", (it) => {
         mysqlError: { tag: "StorageConnectionError", code: "DRIVER_NOT_AVAILABLE", isTyped: true },
         facade: { name: "PostgresStorage", latestId: true },
         plugin: { name: "effect-checkpoint-storage", registered: "PostgresStorage", providers: 2, listed: 1 },
-        bunStorage: { isClass: true, idType: "number", state: { b: 2 }, providers: 2, metricsProviders: 1 }
+        bunStorage: { isClass: true, idType: "number", state: { b: 2 }, providers: 2, metricsProviders: 1 },
+        langgraph: { isSaver: true, graphState: { messages: ["hi"] } }
       })
     }).pipe(Effect.scoped))
 })
