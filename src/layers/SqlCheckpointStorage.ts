@@ -103,7 +103,12 @@ export const splitStorageOptions = <T extends SqlCheckpointStorageOptions>(
   return [{ maxStateBytes, migrationsTable, operationTimeout, retention, statementSpans }, rest]
 }
 
-const resolveDialect = (sql: SqlClient.SqlClient): Effect.Effect<Dialect, MigrationError> =>
+/**
+ * The dialect of a client, or a MigrationError for one this library does not support.
+ *
+ * @internal
+ */
+export const resolveDialect = (sql: SqlClient.SqlClient): Effect.Effect<Dialect, MigrationError> =>
   sql.onDialectOrElse({
     pg: () => Effect.succeed("pg" as const),
     mysql: () => Effect.succeed("mysql" as const),

@@ -19,8 +19,7 @@ import { operationTimedOut, withOperationTimeout } from "../internal/operationTi
 import { refailSqlDefect, refailSqlError } from "../internal/refailSqlError.js"
 import * as Inputs from "../schema/LangGraphCheckpoint.js"
 import {
-  type Dialect,
-  MigrationError,
+  type MigrationError,
   StateDecodeError,
   type StorageConnectionError
 } from "../services/CheckpointStorageError.js"
@@ -38,7 +37,7 @@ import {
   type CheckpointRow,
   makeLangGraphStatements
 } from "./LangGraphStatements.js"
-import { resolveOperationTimeout } from "./SqlCheckpointStorage.js"
+import { resolveDialect, resolveOperationTimeout } from "./SqlCheckpointStorage.js"
 
 /**
  * @since 0.2.0
@@ -58,14 +57,6 @@ const validateQuery = decodeInput(Inputs.LangGraphListQuery, "LangGraphListQuery
 const validateThreadId = decodeInput(Inputs.LangGraphCheckpointLocator.fields.threadId, "threadId")
 const validateThreadPage = decodeInput(Inputs.LangGraphThreadPageOptions, "LangGraphThreadPageOptions")
 const validatePolicy = decodeInput(Inputs.LangGraphRetentionPolicy, "LangGraphRetentionPolicy")
-
-const resolveDialect = (sql: SqlClient.SqlClient): Effect.Effect<Dialect, MigrationError> =>
-  sql.onDialectOrElse({
-    pg: () => Effect.succeed("pg" as const),
-    mysql: () => Effect.succeed("mysql" as const),
-    sqlite: () => Effect.succeed("sqlite" as const),
-    orElse: () => Effect.fail(new MigrationError({ reason: "unsupported-dialect" }))
-  })
 
 const spanOptions = { captureStackTrace: false } as const
 
