@@ -3,9 +3,11 @@
  */
 import Database from "better-sqlite3"
 import { Effect } from "effect"
+import { emptyCheckpoint } from "@langchain/langgraph-checkpoint"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { SqlCheckpointSaver } from "../../src/langgraph/SqlCheckpointSaver.js"
 import { provision } from "../support/provision.js"
 import { mysql, postgres } from "../support/targets.js"
 import { buildCli, type CliBuild, exportFile, plain, runCli, temporaryDirectory } from "./support/cli.js"
@@ -288,6 +290,27 @@ describe.concurrent("ecs migrate and doctor", { timeout: 120_000 }, () => {
       expect(first.stdout).toContain("Schema version 6 (this version of effect-checkpoint-storage expects 6).")
       const again = await ecs(["migrate", "--json", "--db", url])
       expect(JSON.parse(again.stdout)).toMatchObject({ applied: [], version: 6, expectedVersion: 6 })
+    } finally {
+      await release()
+    }
+  })
+
+  it("migrate --langgraph also creates LangGraph's tables, which the saver then uses as they are", async () => {
+    const { db, release } = await provision(mysql)
+    try {
+      const url = (db.config as { readonly connectionString: string }).connectionString
+      const first = await ecs(["migrate", "--langgraph", "--db", url])
+      expect(first.code).toBe(0)
+      expect(first.stdout).toContain("LangGraph tables: applied\n  1 langgraph_tables")
+      const again = await ecs(["migrate", "--langgraph", "--json", "--db", url])
+      expect(JSON.parse(again.stdout)).toMatchObject({ applied: [], langgraph: { applied: [] } })
+      const saver = SqlCheckpointSaver.fromConnString(url)
+      try {
+        await saver.put({ configurable: { thread_id: "t" } }, emptyCheckpoint(), { source: "input", step: -1, parents: {} }, {})
+        expect((await saver.listThreads()).threads.map((thread) => thread.threadId)).toEqual(["t"])
+      } finally {
+        await saver.end()
+      }
     } finally {
       await release()
     }
