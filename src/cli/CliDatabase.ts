@@ -15,10 +15,12 @@ import { importDriver } from "../internal/clientLayer.js"
 import { classifyDriverError } from "../internal/driverError.js"
 import { DEFAULT_CONNECT_TIMEOUT } from "../layers/Postgres.js"
 import { layerSql } from "../layers/SqlCheckpointStorage.js"
+import { layerLangGraphSql } from "../layers/SqlLangGraphCheckpoints.js"
 import { betterSqlite3 } from "../clients/BetterSqlite3.js"
 import { layerSqliteClient } from "../layers/SqliteNode.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
-import { StorageConnectionError } from "../services/CheckpointStorageError.js"
+import { type MigrationError, StorageConnectionError } from "../services/CheckpointStorageError.js"
+import type { LangGraphCheckpoints } from "../services/LangGraphCheckpoints.js"
 import type { DatabaseUrl } from "./DatabaseUrl.js"
 
 /**
@@ -97,9 +99,18 @@ export const layerDatabase = (
   Layer.merge(Layer.succeed(CliDatabase, { url }), clientLayer(url))
 
 /**
- * The storage of the database (building it applies any pending migration, as every layer does).
+ * The storage of the database (building it applies the pending migrations, as every layer does).
  */
 export const layerStorage = (
   url: DatabaseUrl
 ): Layer.Layer<CliDatabase | CheckpointStorage, StorageLayerError> =>
   Layer.merge(Layer.succeed(CliDatabase, { url }), layerSql().pipe(Layer.provide(clientLayer(url))))
+
+/**
+ * The LangGraph checkpoints of the database, and only them: the `langgraph` commands build no CheckpointStorage, so
+ * they create no agent or app table. The LangGraph migrations run on the service's first operation.
+ */
+export const layerLangGraph = (
+  url: DatabaseUrl
+): Layer.Layer<CliDatabase | LangGraphCheckpoints, StorageConnectionError | MigrationError> =>
+  Layer.merge(Layer.succeed(CliDatabase, { url }), layerLangGraphSql().pipe(Layer.provide(clientLayer(url))))

@@ -32,7 +32,7 @@ const causeLines = (cause: unknown, depth = 0): ReadonlyArray<string> => {
 
 /**
  * Prints a failure as one line (`ecs: <message>`), and with `verbose` its causes, then fails with its exit code:
- * 2 for bad usage (a UsageError, or input the query API refuses), 1 for any other failure.
+ * 2 for bad usage (a UsageError, or input the query API refuses), 1 for every other failure.
  * An interruption (Ctrl-C) is left as it is: the runtime exits with 130 once every finalizer has run.
  */
 export const reportFailure = (verbose: boolean) =>

@@ -19,6 +19,7 @@ import { demoCommand } from "./demo.js"
 import { doctorCommand } from "./DoctorCommand.js"
 import { exportCommand } from "./ExportCommand.js"
 import { importCommand } from "./ImportCommand.js"
+import { langGraphCommand } from "./LangGraphCommand.js"
 import { listCommand } from "./ListCommand.js"
 import { migrateCommand } from "./MigrateCommand.js"
 import { pruneCommand } from "./PruneCommand.js"
@@ -40,7 +41,8 @@ const root = Command.make("ecs").pipe(
     copyCommand,
     pruneCommand,
     migrateCommand,
-    doctorCommand
+    doctorCommand,
+    langGraphCommand
   ]),
   Command.withDescription(HelpDoc.sequence(
     HelpDoc.p(
@@ -58,6 +60,7 @@ const root = Command.make("ecs").pipe(
         "  prune     delete old checkpoints by retention rules (dry run by default)",
         "  migrate   apply the schema migrations, print the schema version",
         "  doctor    compare the live schema with the expected one",
+        "  langgraph LangGraph threads: threads, history, export, copy, prune",
         "",
         "Every command has --help. The database is --db URL, else $CHECKPOINT_DB, else sqlite:./checkpoints.db.",
         "Exit codes: 0 ok, 1 failure, 2 bad usage, 130 interrupted."

@@ -28,6 +28,7 @@ import type { StorageLayerError } from "../internal/clientLayer.js"
 import {
   LangGraphCheckpoints,
   type LangGraphCheckpointsService,
+  type LangGraphPrunePlan,
   type LangGraphPruneResult,
   type LangGraphRetentionPolicy,
   type LangGraphThreadPage,
@@ -180,6 +181,11 @@ export class SqlCheckpointSaver extends BaseCheckpointSaver {
   /** Removes old checkpoints of every thread (or one) by the policy; see LangGraphRetentionPolicy. */
   prune(policy: LangGraphRetentionPolicy): Promise<LangGraphPruneResult> {
     return this.#run((storage) => storage.prune(policy))
+  }
+
+  /** What `prune` would remove under the same policy, removing nothing. */
+  planPrune(policy: LangGraphRetentionPolicy): Promise<LangGraphPrunePlan> {
+    return this.#run((storage) => storage.planPrune(policy))
   }
 
   /** The threads in thread id order, a page at a time. */

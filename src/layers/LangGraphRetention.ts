@@ -10,7 +10,7 @@ import type * as Statement from "@effect/sql/Statement"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type { LangGraphPruneResult } from "../services/LangGraphCheckpoints.js"
+import type { LangGraphPrunePlan, LangGraphPruneResult } from "../services/LangGraphCheckpoints.js"
 import { LangGraphTables } from "./LangGraphMigrations.js"
 import type { CheckpointKey, ChannelValueKey, LangGraphStatements } from "./LangGraphStatements.js"
 
@@ -48,6 +48,94 @@ export const channelVersionsOf = (checkpoint: string): ReadonlyArray<readonly [c
   return Object.entries(document.channel_versions ?? {}).map(([channel, version]) => [channel, String(version)])
 }
 
+// The checkpoints the policy removes, as a query over the ranked checkpoints of `scope`, with `keep` negating it.
+const policyQuery = (sql: SqlClient.SqlClient, policy: LangGraphPrunePolicy, now: number) => {
+  const cutoff = policy.maxAge === undefined ? undefined : now - Duration.toMillis(Duration.decode(policy.maxAge))
+  // The newest checkpoint of a thread's namespace is position 1; maxAge spares it unless told otherwise.
+  const rules = sql.or([
+    ...(policy.keepLastPerThread === undefined ? [] : [sql`position > ${policy.keepLastPerThread}`]),
+    ...(cutoff === undefined ? [] : [sql`(created_at < ${cutoff} AND position > ${policy.includeNewest === true ? 0 : 1})`])
+  ])
+  const ranked = (scope: Statement.Fragment, document: boolean) =>
+    sql`SELECT thread_id, checkpoint_ns, checkpoint_id, ${sql.literal(document ? "checkpoint, " : "")}created_at,
+    ROW_NUMBER() OVER (PARTITION BY thread_id, checkpoint_ns ORDER BY checkpoint_id DESC) AS position
+  FROM ${sql(LangGraphTables.checkpoints)} ${scope}`
+  const threadScope = policy.threadId === undefined ? sql.literal("") : sql`WHERE thread_id = ${policy.threadId}`
+  return {
+    /** Every checkpoint the policy removes. */
+    removed: sql`SELECT thread_id, checkpoint_ns, checkpoint_id FROM (${ranked(threadScope, false)}) ranked WHERE ${rules}`,
+    /** The documents of one namespace's checkpoints the policy keeps. */
+    kept: (threadId: string, checkpointNs: string) =>
+      sql<{ readonly checkpoint: string }>`SELECT checkpoint FROM (${
+        ranked(sql`WHERE thread_id = ${threadId} AND checkpoint_ns = ${checkpointNs}`, true)
+      }) ranked WHERE NOT ${rules}`
+  }
+}
+
+type Namespace = { readonly threadId: string; readonly checkpointNs: string }
+
+// The stored channel values of a namespace that none of the documents names; none when one cannot be read.
+const unnamedValues = (
+  sql: SqlClient.SqlClient,
+  { checkpointNs, threadId }: Namespace,
+  documents: ReadonlyArray<{ readonly checkpoint: string }>
+): Effect.Effect<ReadonlyArray<ChannelValueKey>, SqlError> => {
+  const live = liveVersions(documents.map((row) => row.checkpoint))
+  // A document that cannot be read may name every value: the namespace's values are kept.
+  if (live === undefined) return Effect.succeed([])
+  return Effect.map(
+    sql<{ readonly channel: string; readonly version: string }>`SELECT channel, version FROM ${
+      sql(LangGraphTables.channelValues)
+    } WHERE thread_id = ${threadId} AND checkpoint_ns = ${checkpointNs}`,
+    (stored) =>
+      stored
+        .filter((row) => !live.has(`${row.channel}\u0000${row.version}`))
+        .map((row) => ({ threadId, checkpointNs, channel: row.channel, version: row.version }))
+  )
+}
+
+/**
+ * What the policy would remove, per thread, without removing it: the same rules as {@link pruneLangGraph}.
+ *
+ * @internal
+ */
+export const planLangGraphPrune = (
+  sql: SqlClient.SqlClient,
+  policy: LangGraphPrunePolicy
+): Effect.Effect<LangGraphPrunePlan, SqlError> =>
+  Effect.gen(function*() {
+    const query = policyQuery(sql, policy, yield* Clock.currentTimeMillis)
+    const namespaces = yield* sql<{ readonly thread_id: string; readonly checkpoint_ns: string; readonly removed: number }>`
+SELECT thread_id, checkpoint_ns, COUNT(*) AS removed FROM (${query.removed}) victims
+GROUP BY thread_id, checkpoint_ns ORDER BY thread_id, checkpoint_ns`
+    const writeCounts = yield* sql<{ readonly thread_id: string; readonly removed: number }>`
+SELECT victims.thread_id, COUNT(*) AS removed FROM (${query.removed}) victims
+JOIN ${sql(LangGraphTables.writes)} w ON w.thread_id = victims.thread_id AND w.checkpoint_ns = victims.checkpoint_ns
+  AND w.checkpoint_id = victims.checkpoint_id
+GROUP BY victims.thread_id`
+    const threads = new Map<string, { threadId: string; checkpoints: number; writes: number; channelValues: number }>()
+    for (const row of namespaces) {
+      const thread = threads.get(row.thread_id) ?? { threadId: row.thread_id, checkpoints: 0, writes: 0, channelValues: 0 }
+      const namespace = { threadId: row.thread_id, checkpointNs: row.checkpoint_ns }
+      thread.checkpoints += Number(row.removed)
+      thread.channelValues += (yield* unnamedValues(sql, namespace, yield* query.kept(namespace.threadId, namespace.checkpointNs))).length
+      threads.set(row.thread_id, thread)
+    }
+    for (const row of writeCounts) {
+      const thread = threads.get(row.thread_id)
+      if (thread !== undefined) thread.writes += Number(row.removed)
+    }
+    const perThread = [...threads.values()]
+    const total = (field: "checkpoints" | "writes" | "channelValues") =>
+      perThread.reduce((sum, thread) => sum + thread[field], 0)
+    return {
+      checkpoints: total("checkpoints"),
+      writes: total("writes"),
+      channelValues: total("channelValues"),
+      threads: perThread
+    }
+  })
+
 /**
  * Removes what the policy says, a batch of checkpoints per transaction (their writes with them), then the channel
  * values of the affected threads that no remaining checkpoint names.
@@ -61,22 +149,9 @@ export const pruneLangGraph = (
 ): Effect.Effect<LangGraphPruneResult, SqlError> =>
   Effect.gen(function*() {
     const { channelValues, checkpoints, writes } = LangGraphTables
-    const now = yield* Clock.currentTimeMillis
-    const cutoff = policy.maxAge === undefined ? undefined : now - Duration.toMillis(Duration.decode(policy.maxAge))
-    // The newest checkpoint of a thread's namespace is position 1; maxAge spares it unless told otherwise.
-    const rules: Array<Statement.Fragment> = [
-      ...(policy.keepLastPerThread === undefined ? [] : [sql`position > ${policy.keepLastPerThread}`]),
-      ...(cutoff === undefined
-        ? []
-        : [sql`(created_at < ${cutoff} AND position > ${policy.includeNewest === true ? 0 : 1})`])
-    ]
-    const scope = policy.threadId === undefined ? sql.literal("") : sql`WHERE thread_id = ${policy.threadId}`
+    const query = policyQuery(sql, policy, yield* Clock.currentTimeMillis)
     const selectBatch = sql<{ readonly thread_id: string; readonly checkpoint_ns: string; readonly checkpoint_id: string }>`
-SELECT thread_id, checkpoint_ns, checkpoint_id FROM (
-  SELECT thread_id, checkpoint_ns, checkpoint_id, created_at,
-    ROW_NUMBER() OVER (PARTITION BY thread_id, checkpoint_ns ORDER BY checkpoint_id DESC) AS position
-  FROM ${sql(checkpoints)} ${scope}
-) ranked WHERE ${sql.or(rules)} LIMIT ${sql.literal(String(BATCH_SIZE))}`
+${query.removed} LIMIT ${sql.literal(String(BATCH_SIZE))}`
     const countDeleted = (statement: Statement.Statement<unknown>) =>
       sql.onDialectOrElse({
         mysql: () =>
@@ -84,7 +159,7 @@ SELECT thread_id, checkpoint_ns, checkpoint_id FROM (
         orElse: () => Effect.map(sql`${statement} RETURNING 1 AS removed`, (rows) => rows.length)
       })
 
-    const affected = new Map<string, { readonly threadId: string; readonly checkpointNs: string }>()
+    const affected = new Map<string, Namespace>()
     let removedCheckpoints = 0
     let removedWrites = 0
     while (true) {
@@ -108,18 +183,10 @@ SELECT thread_id, checkpoint_ns, checkpoint_id FROM (
     }
 
     let removedValues = 0
-    for (const { checkpointNs, threadId } of affected.values()) {
+    for (const namespace of affected.values()) {
       const remaining = yield* sql<{ readonly checkpoint: string }>`SELECT checkpoint FROM ${sql(checkpoints)}
-WHERE thread_id = ${threadId} AND checkpoint_ns = ${checkpointNs}`
-      const live = liveVersions(remaining.map((row) => row.checkpoint))
-      // A document that cannot be read may name any value: the thread's values are kept.
-      if (live === undefined) continue
-      const stored = yield* sql<{ readonly channel: string; readonly version: string }>`SELECT channel, version FROM ${
-        sql(channelValues)
-      } WHERE thread_id = ${threadId} AND checkpoint_ns = ${checkpointNs}`
-      const dead: Array<ChannelValueKey> = stored
-        .filter((row) => !live.has(`${row.channel}\u0000${row.version}`))
-        .map((row) => ({ threadId, checkpointNs, channel: row.channel, version: row.version }))
+WHERE thread_id = ${namespace.threadId} AND checkpoint_ns = ${namespace.checkpointNs}`
+      const dead = yield* unnamedValues(sql, namespace, remaining)
       for (const chunk of chunks(dead, VALUE_BATCH_SIZE)) {
         removedValues += yield* countDeleted(sql`DELETE FROM ${sql(channelValues)} WHERE ${statements.valuesIn(chunk)}`)
       }

@@ -30,7 +30,7 @@ import {
   type StoredLangGraphWrite
 } from "../services/LangGraphCheckpoints.js"
 import { runLangGraphMigrations } from "./LangGraphMigrations.js"
-import { channelVersionsOf, pruneLangGraph } from "./LangGraphRetention.js"
+import { channelVersionsOf, planLangGraphPrune, pruneLangGraph } from "./LangGraphRetention.js"
 import {
   type ChannelValueKey,
   type CheckpointKey,
@@ -294,6 +294,9 @@ export const make = Effect.fnUntraced(function*(
   const prune: LangGraphCheckpointsService["prune"] = (policy) =>
     operation("prune", Effect.flatMap(validatePolicy(policy), (valid) => pruneLangGraph(sql, statements, valid)))
 
+  const planPrune: LangGraphCheckpointsService["planPrune"] = (policy) =>
+    operation("planPrune", Effect.flatMap(validatePolicy(policy), (valid) => planLangGraphPrune(sql, valid)))
+
   return LangGraphCheckpoints.of({
     setup: Effect.asVoid(setup),
     put,
@@ -302,7 +305,8 @@ export const make = Effect.fnUntraced(function*(
     list,
     deleteThread,
     listThreads,
-    prune
+    prune,
+    planPrune
   })
 })
 

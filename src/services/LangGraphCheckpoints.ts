@@ -229,6 +229,24 @@ export interface LangGraphPruneResult {
 }
 
 /**
+ * What a prune would remove from one thread.
+ *
+ * @since 0.2.0
+ */
+export interface LangGraphThreadPrunePlan extends LangGraphPruneResult {
+  readonly threadId: string
+}
+
+/**
+ * What a prune would remove: the totals, and each thread that would lose checkpoints, in thread id order.
+ *
+ * @since 0.2.0
+ */
+export interface LangGraphPrunePlan extends LangGraphPruneResult {
+  readonly threads: ReadonlyArray<LangGraphThreadPrunePlan>
+}
+
+/**
  * The errors of the LangGraph operations. Migrations run on first use, so each operation may fail with a
  * MigrationError; a stored checkpoint document that is not JSON is a StateDecodeError.
  *
@@ -262,7 +280,10 @@ export interface LangGraphCheckpointsService {
     readonly after?: string | undefined
     readonly limit?: number | undefined
   }) => Effect.Effect<LangGraphThreadPage, LangGraphCheckpointError>
+  /** Applies the retention policy. */
   readonly prune: (policy: LangGraphRetentionPolicy) => Effect.Effect<LangGraphPruneResult, LangGraphCheckpointError>
+  /** What `prune` would remove under the same policy, removing nothing: for a dry run. */
+  readonly planPrune: (policy: LangGraphRetentionPolicy) => Effect.Effect<LangGraphPrunePlan, LangGraphCheckpointError>
 }
 
 /**

@@ -336,6 +336,28 @@ export const langGraphCheckpointsSuite = (target: TestTarget) =>
           expect((yield* lg.listThreads()).threads.map((t) => t.threadId)).toEqual(["busy"])
         }))
 
+      it.effect("planPrune says per thread what prune removes, and removes nothing", () =>
+        Effect.gen(function*() {
+          const lg = yield* fresh
+          yield* history(lg, "a", 5)
+          yield* history(lg, "b", 3)
+          yield* history(lg, "c", 1)
+          const plan = yield* lg.planPrune({ keepLastPerThread: 2 })
+          expect(plan).toEqual({
+            checkpoints: 4,
+            writes: 4,
+            channelValues: 4,
+            threads: [
+              { threadId: "a", checkpoints: 3, writes: 3, channelValues: 3 },
+              { threadId: "b", checkpoints: 1, writes: 1, channelValues: 1 }
+            ]
+          })
+          expect(yield* listed(lg, { threadId: "a" })).toHaveLength(5)
+          const { threads: _, ...totals } = plan
+          expect(yield* lg.prune({ keepLastPerThread: 2 })).toEqual(totals)
+          expect((yield* lg.planPrune({ keepLastPerThread: 2 })).threads).toEqual([])
+        }))
+
       it.effect("threadId limits a prune to one thread", () =>
         Effect.gen(function*() {
           const lg = yield* fresh
