@@ -4,11 +4,13 @@
  * on the same database in the same run, in interleaved rounds. Ends with the issue's performance floors, each PASS or
  * FAIL with the figure measured.
  *
- *   npm run bench                        full run (about 20 minutes): tables on stdout, bench/results/<stamp>.json,
+ *   npm run bench                        full run (about 22 minutes): tables on stdout, bench/results/<stamp>.json,
  *                                        docs/bench.svg
  *   npm run bench -- --quick             seconds: every section with tiny durations (CI); writes to the temp dir
  *   npm run bench -- --db pg,sqlite      only these databases (pg, mysql, sqlite)
- *   npm run bench -- --only throughput,concurrency,processes,startup,scaling
+ *   npm run bench -- --only throughput,concurrency,processes,startup,scaling,langgraph
+ *                                        langgraph: our SqlCheckpointSaver against LangGraph's PostgresSaver and
+ *                                        SqliteSaver (bench/langgraph.ts), ours alone on MariaDB
  *   npm run bench -- --rounds 7 --millis 1000 --max-rows 100000
  *   npm run bench -- --skip-list-all     without the full listing (slow once the stores have filled the table)
  *   bun run bench/run.ts [options]       the same under Bun: SQLite through bun:sqlite on both sides
@@ -41,6 +43,7 @@ import {
   storageLayer,
   type Workload
 } from "./subjects.js"
+import { type LangGraphRow, langGraphFloors, langGraphReport, runLangGraph } from "./langgraph.js"
 import { checkpoints, type SizeName } from "./workload.js"
 
 // --- Options -----------------------------------------------------------------------------------------------------
@@ -53,7 +56,7 @@ const option = (name: string): string | undefined => {
 }
 const quick = flag("quick")
 const dbs = (option("db")?.split(",") ?? ALL_DBS) as ReadonlyArray<Db>
-const SECTIONS = ["throughput", "concurrency", "processes", "startup", "scaling"] as const
+const SECTIONS = ["throughput", "concurrency", "processes", "startup", "scaling", "langgraph"] as const
 type Section = (typeof SECTIONS)[number]
 const sections = new Set((option("only")?.split(",") ?? SECTIONS) as ReadonlyArray<Section>)
 const rounds = Number(option("rounds") ?? (quick ? 1 : 5))
@@ -159,6 +162,7 @@ const results = {
   memory: [] as Array<MemoryRow>,
   ceiling: [] as Array<CeilingRow>,
   startup: [] as Array<StartupRow>,
+  langgraph: [] as Array<LangGraphRow>,
   floors: [] as Array<FloorRow>
 }
 
@@ -566,8 +570,9 @@ const report = (): string => {
     }
     lines.push("")
   }
+  lines.push(...langGraphReport(results.langgraph, (db) => DB_NAMES[db]))
   if (results.floors.length > 0) {
-    lines.push("The floors of issue 19 (\"One path\"), judged on this run:", "")
+    lines.push("The floors of issue 19 (\"One path\") and of the LangGraph saver (ours at least as fast as LangGraph's own), judged on this run:", "")
     lines.push("| database | floor | measured | verdict |")
     lines.push("|---|---|---|---|")
     for (const row of results.floors) {
@@ -699,14 +704,16 @@ const main = async () => {
       }
     }
     if (sections.has("scaling")) await scaling(db)
+    if (sections.has("langgraph")) results.langgraph.push(...(await runLangGraph(db, { rounds, millis, quick, log })))
   }
-  results.floors.push(...judgeFloors())
+  results.floors.push(...judgeFloors(), ...langGraphFloors(results.langgraph))
   const table = report()
   console.log(table)
   Fs.mkdirSync(Path.dirname(outFile), { recursive: true })
   Fs.writeFileSync(outFile, `${JSON.stringify({ ...results, seconds: (performance.now() - started) / 1000 }, null, 2)}\n`)
   log(`results: ${outFile}`)
-  if (chartFile !== undefined) {
+  // The chart draws the throughput and scaling sections: a run without them (--only langgraph) leaves it as it was.
+  if (chartFile !== undefined && (option("chart") !== undefined || results.throughput.length > 0 || results.scaling.length > 0)) {
     Fs.writeFileSync(chartFile, renderChart(results))
     log(`chart: ${chartFile}`)
   }
