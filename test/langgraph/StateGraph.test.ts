@@ -14,6 +14,7 @@ import {
   StateGraph,
   type StateSnapshot
 } from "@langchain/langgraph"
+import { readFileSync } from "node:fs"
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { isBun, layerSqliteBun, layerSqliteNode, type StorageConfig } from "../../src/index.js"
@@ -209,6 +210,21 @@ for (const { openSaver, target } of targets) {
     })
 
     if (target === mysql) {
+      it("the README shows that example as it is run here", () => {
+        const lines = (text: string) => text.split("\n").map((line) => line.trim()).filter((line) => line !== "")
+        const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8")
+        const shown = readme.split("```ts\n").map((block) => block.split("```")[0]!)
+          .find((block) => block.includes("SqlCheckpointSaver.fromConnString("))
+        const run = readFileSync(new URL("./readmeExample.ts", import.meta.url), "utf8")
+          .split("// README snippet: from the next line to the end of the function body (one indentation level removed).\n")[1]!
+          .replace("../../src/langgraph/SqlCheckpointSaver.js", "effect-checkpoint-storage/langgraph")
+          .replace("fromConnString(connectionString)", "fromConnString(\"mysql://app:secret@localhost:3306/agents\")")
+        const body = lines(run).filter((line) =>
+          !line.startsWith("export const readmeExample") && line !== "}"
+        )
+        expect(lines(shown ?? "")).toEqual(body)
+      })
+
       it("runs the README example on a mysql:// connection string", async () => {
         const printed = vi.spyOn(console, "log").mockImplementation(() => {})
         try {
