@@ -89,7 +89,7 @@ export type ServicesOverClient<ROut> = (
  * @internal
  */
 export const allServices: ServicesOverClient<CheckpointStorage | LangGraphCheckpoints> = (storage) =>
-  Layer.merge(layerSql(storage), layerLangGraphSql({ operationTimeout: storage?.operationTimeout }))
+  Layer.merge(layerSql(storage), layerLangGraphSql({ operationTimeout: storage?.operationTimeout, statementSpans: storage?.statementSpans }))
 
 /**
  * The LangGraph checkpoints alone, for the LangGraph saver's own connections: a database used only by LangGraph
@@ -98,7 +98,7 @@ export const allServices: ServicesOverClient<CheckpointStorage | LangGraphCheckp
  * @internal
  */
 export const langGraphServices: ServicesOverClient<LangGraphCheckpoints> = (storage) =>
-  layerLangGraphSql({ operationTimeout: storage?.operationTimeout })
+  layerLangGraphSql({ operationTimeout: storage?.operationTimeout, statementSpans: storage?.statementSpans })
 
 /**
  * The services over a client layer, with any failure to build the client reported as a StorageConnectionError that

@@ -149,10 +149,22 @@ export const makeLangGraphStatements = (sql: SqlClient.SqlClient) => {
     ))
 
   return {
-    insertCheckpoint: (row: Record<string, unknown>) =>
-      sql`INSERT INTO ${sql(checkpoints)} ${sql.insert(row)} ${replaceCheckpoint}`,
-    insertValues: (rows: ReadonlyArray<Record<string, unknown>>) =>
-      sql`INSERT INTO ${sql(channelValues)} ${sql.insert(rows)} ${keepValue}`,
+    /**
+     * Stores a checkpoint with its new channel values, atomically: on PostgreSQL one statement (the values inserted by
+     * a data-modifying WITH), elsewhere a transaction of two.
+     */
+    putCheckpoint: (
+      row: Record<string, unknown>,
+      values: ReadonlyArray<Record<string, unknown>>
+    ): Effect.Effect<void, SqlError> => {
+      const checkpoint = sql`INSERT INTO ${sql(checkpoints)} ${sql.insert(row)} ${replaceCheckpoint}`
+      if (values.length === 0) return Effect.asVoid(checkpoint)
+      const storeValues = sql`INSERT INTO ${sql(channelValues)} ${sql.insert(values)} ${keepValue}`
+      return sql.onDialectOrElse({
+        pg: () => Effect.asVoid(sql`WITH stored_values AS (${storeValues}) ${checkpoint}`),
+        orElse: () => sql.withTransaction(Effect.asVoid(Effect.zipRight(storeValues, checkpoint)))
+      })
+    },
     insertWrites: (rows: ReadonlyArray<Record<string, unknown>>, replace: boolean) =>
       sql`INSERT INTO ${sql(writes)} ${sql.insert(rows)} ${replace ? replaceWrite : keepWrite}`,
 

@@ -70,6 +70,17 @@ export interface SqlCheckpointStorageOptions {
 }
 
 /**
+ * @effect/sql makes a span per statement; inside an operation's own span they are left out unless asked for, as
+ * Effect's SqlMessageStorage does: tracing changes what is recorded, never what runs.
+ *
+ * @internal
+ */
+export const statementTracingOf = (
+  statementSpans: boolean | undefined
+): <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> =>
+  statementSpans === true ? identity : Effect.withTracerEnabled(false)
+
+/**
  * How long an operation on PostgreSQL or MySQL/MariaDB may take, unless `operationTimeout` says otherwise.
  *
  * @since 0.1.0
@@ -164,10 +175,7 @@ export const make = Effect.fnUntraced(function*(
   yield* runCheckpointMigrations({ dialect, table: options.migrationsTable })
 
   const timeout = resolveOperationTimeout(dialect, options.operationTimeout)
-  // @effect/sql makes a span per statement; inside an operation's own span they are left out unless asked for, as
-  // Effect's SqlMessageStorage does: tracing changes what is recorded, never what runs.
-  const statementTracing: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> =
-    options.statementSpans === true ? identity : Effect.withTracerEnabled(false)
+  const statementTracing = statementTracingOf(options.statementSpans)
   const bound = <A, E, R>(operation: string) => (effect: Effect.Effect<A, E, R>) =>
     Option.isNone(timeout)
       ? effect as Effect.Effect<A, E | StorageConnectionError, R>

@@ -37,7 +37,7 @@ import {
   type CheckpointRow,
   makeLangGraphStatements
 } from "./LangGraphStatements.js"
-import { resolveDialect, resolveOperationTimeout } from "./SqlCheckpointStorage.js"
+import { resolveDialect, resolveOperationTimeout, statementTracingOf } from "./SqlCheckpointStorage.js"
 
 /**
  * @since 0.2.0
@@ -45,6 +45,8 @@ import { resolveDialect, resolveOperationTimeout } from "./SqlCheckpointStorage.
 export interface SqlLangGraphCheckpointsOptions {
   /** How long one operation may wait for the database; as CheckpointStorage's option of the same name. */
   readonly operationTimeout?: Duration.DurationInput | undefined
+  /** Whether each SQL statement gets a span of its own inside `LangGraphCheckpoints.<operation>`; as CheckpointStorage's. */
+  readonly statementSpans?: boolean | undefined
 }
 
 /** Checkpoints read per statement when listing. */
@@ -73,25 +75,27 @@ export const make = Effect.fnUntraced(function*(
   const dialect = yield* resolveDialect(sql)
   const statements = makeLangGraphStatements(sql)
   const timeout = resolveOperationTimeout(dialect, options.operationTimeout)
+  const statementTracing = statementTracingOf(options.statementSpans)
 
   // The migrations run once per service, by the first operation; one that fails is tried again by the next.
   let migrated = false
   const migrationLock = yield* Effect.makeSemaphore(1)
+  const migrate = migrationLock.withPermits(1)(Effect.suspend(() =>
+    migrated ? Effect.void : runLangGraphMigrations(dialect).pipe(
+      Effect.provideService(SqlClient.SqlClient, client),
+      Effect.tap(() => {
+        migrated = true
+      })
+    )
+  )).pipe(Effect.withSpan("LangGraphCheckpoints.setup", spanOptions))
   const setup: Effect.Effect<void, MigrationError | StorageConnectionError> = Effect.suspend(() =>
-    migrated ? Effect.void : migrationLock.withPermits(1)(Effect.suspend(() =>
-      migrated ? Effect.void : runLangGraphMigrations(dialect).pipe(
-        Effect.provideService(SqlClient.SqlClient, client),
-        Effect.tap(() => {
-          migrated = true
-        })
-      )
-    ))
-  ).pipe(Effect.withSpan("LangGraphCheckpoints.setup", spanOptions))
+    migrated ? Effect.void : migrate
+  )
 
   const operation = <A, E>(name: string, effect: Effect.Effect<A, E | SqlError>) => {
-    const typed = refailSqlDefect(dialect, name)(
+    const typed = refailSqlDefect(dialect, name)(statementTracing(
       Effect.zipRight(setup, Effect.catchTag(effect, "SqlError", (error) => Effect.fail(refailSqlError(dialect, name)(error as SqlError))))
-    )
+    ))
     return Effect.withSpan(
       Option.isNone(timeout)
         ? typed
@@ -184,25 +188,25 @@ export const make = Effect.fnUntraced(function*(
       Effect.gen(function*() {
         const valid = yield* validatePut(input)
         const createdAt = valid.createdAt ?? (yield* Clock.currentTimeMillis)
-        const checkpoint = statements.insertCheckpoint({
-          thread_id: valid.threadId,
-          checkpoint_ns: valid.checkpointNs,
-          checkpoint_id: valid.checkpointId,
-          parent_checkpoint_id: valid.parentCheckpointId ?? null,
-          checkpoint: valid.checkpoint,
-          metadata: valid.metadata,
-          created_at: createdAt
-        })
-        if (valid.channelValues.length === 0) return yield* Effect.asVoid(checkpoint)
-        const values = statements.insertValues(valid.channelValues.map((value) => ({
-          thread_id: valid.threadId,
-          checkpoint_ns: valid.checkpointNs,
-          channel: value.channel,
-          version: value.version,
-          type: value.value?.type ?? "empty",
-          value: value.value?.value ?? null
-        })))
-        yield* sql.withTransaction(Effect.zipRight(values, checkpoint))
+        yield* statements.putCheckpoint(
+          {
+            thread_id: valid.threadId,
+            checkpoint_ns: valid.checkpointNs,
+            checkpoint_id: valid.checkpointId,
+            parent_checkpoint_id: valid.parentCheckpointId ?? null,
+            checkpoint: valid.checkpoint,
+            metadata: valid.metadata,
+            created_at: createdAt
+          },
+          valid.channelValues.map((value) => ({
+            thread_id: valid.threadId,
+            checkpoint_ns: valid.checkpointNs,
+            channel: value.channel,
+            version: value.version,
+            type: value.value?.type ?? "empty",
+            value: value.value?.value ?? null
+          }))
+        )
       })
     )
 

@@ -3,20 +3,27 @@
  * own validation suite does not check (storage of values once per version, write order by code point, metadata
  * filters by JSON type, retention, thread pages, typed errors that write nothing, large and hostile values).
  */
+import { SqlClient } from "@effect/sql/SqlClient"
 import { describe, expect, layer } from "@effect/vitest"
 import { compareWritesSortKeys, writesSortKey } from "@langchain/langgraph-checkpoint"
-import { Chunk, Effect, Layer, Option, Stream, TestClock } from "effect"
+import { Chunk, Effect, Layer, Option, Stream, TestClock, type Tracer } from "effect"
 import {
   type CheckpointValidationError,
   LangGraphCheckpoints,
+  makeSqlLangGraphCheckpoints,
   type LangGraphCheckpointsService,
   LangGraphTables
 } from "../../src/index.js"
 import { langGraphLayerOfUrl } from "../../src/langgraph/langGraphLayer.js"
+import { collectingTracer } from "../support/collectingTracer.js"
 import { TestDatabase, type TestTarget } from "../support/TestDatabase.js"
 import { connectionStringOf } from "../support/tokenRingApp.js"
 
 const TABLES = Object.values(LangGraphTables)
+
+const isInside = (span: Tracer.AnySpan, ancestor: Tracer.Span): boolean =>
+  span.spanId === ancestor.spanId ||
+  (span._tag === "Span" && Option.isSome(span.parent) && isInside(span.parent.value, ancestor))
 const utf8 = new TextEncoder()
 const text = new TextDecoder()
 
@@ -366,6 +373,35 @@ export const langGraphCheckpointsSuite = (target: TestTarget) =>
           expect((yield* lg.prune({ keepLastPerThread: 1, threadId: "b" })).checkpoints).toBe(2)
           expect(yield* listed(lg, { threadId: "a" })).toHaveLength(3)
           expect(yield* listed(lg, { threadId: "b" })).toEqual(["c2"])
+        }))
+    })
+
+    describe("tracing", () => {
+      it.effect("an operation is one span LangGraphCheckpoints.<operation>; statements get theirs with statementSpans", () =>
+        Effect.gen(function*() {
+          const { spans, tracer } = yield* collectingTracer
+          const lg = yield* fresh
+          const from = spans.length
+          yield* Effect.withTracer(putCheckpoint(lg, { thread: "t", id: "c1", versions: { a: 1 }, values: { a: "x" } }), tracer)
+          yield* Effect.withTracer(lg.getTuple({ threadId: "t" }), tracer)
+          expect(spans.slice(from).map((span) => span.name)).toEqual([
+            "LangGraphCheckpoints.put",
+            "LangGraphCheckpoints.getTuple"
+          ])
+
+          const db = yield* TestDatabase
+          const traced = yield* db.withSql((sql) =>
+            Effect.provideService(makeSqlLangGraphCheckpoints({ statementSpans: true }), SqlClient, sql)
+          )
+          yield* traced.setup
+          const next = spans.length
+          expect(Option.isSome(yield* Effect.withTracer(traced.getTuple({ threadId: "t" }), tracer))).toBe(true)
+          const recorded = spans.slice(next)
+          const own = recorded.filter((span) => span.name === "LangGraphCheckpoints.getTuple")
+          expect(own).toHaveLength(1)
+          const statements = recorded.filter((span) => span.name === "sql.execute")
+          expect(statements).toHaveLength(2)
+          for (const statement of statements) expect(isInside(statement, own[0]!)).toBe(true)
         }))
     })
 
