@@ -15,7 +15,7 @@ import { CliDatabase } from "./CliDatabase.js"
 import type { CommandFailedError } from "./CliError.js"
 import { databaseOptions } from "./CommonOptions.js"
 import { EXPORT_FORMAT, type ExportHeader } from "./ExportFormat.js"
-import { openLineSink } from "./LineFiles.js"
+import { isClosedPipe, openLineSink } from "./LineFiles.js"
 import { makeProgress } from "./Progress.js"
 import { withStorage } from "./RunCommand.js"
 import { commandHelp } from "./CommandHelp.js"
@@ -28,9 +28,6 @@ const line = (
   { id, parentId, ...fields }: { readonly id: string; readonly parentId?: string | undefined }
 ) => `${JSON.stringify({ table, id, parentId: parentId ?? null, ...fields })}\n`
 
-// `ecs export | head` closes stdout early: stop writing, quietly, as other command-line tools do.
-const isClosedPipe = (error: CommandFailedError): boolean =>
-  typeof error.cause === "object" && error.cause !== null && "code" in error.cause && error.cause.code === "EPIPE"
 
 /**
  * The `export` command.

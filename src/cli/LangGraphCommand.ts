@@ -20,11 +20,9 @@ import { langGraphCopyCommand } from "./LangGraphCopy.js"
 import { threadIdArg, threadIds, withLangGraph } from "./LangGraphDatabase.js"
 import { langGraphPruneCommand } from "./LangGraphPrune.js"
 import { type LangGraphHistoryRow, toExportLine, toHistoryRow } from "./LangGraphRecords.js"
-import { openLineSink } from "./LineFiles.js"
+import { isClosedPipe, openLineSink } from "./LineFiles.js"
 import { formatTime, printJson, renderTable, truncate } from "./Output.js"
 
-const isClosedPipe = (error: CommandFailedError): boolean =>
-  typeof error.cause === "object" && error.cause !== null && "code" in error.cause && error.cause.code === "EPIPE"
 
 /**
  * The `langgraph threads` command: one page of threads, in thread id order.

@@ -18,9 +18,9 @@ import {
   type LangGraphCheckpointsService,
   type LangGraphThreadSummary
 } from "../services/LangGraphCheckpoints.js"
-import { type CliDatabase, layerLangGraph } from "./CliDatabase.js"
-import { type DatabaseUrl, parseDatabaseUrl, requireExisting } from "./DatabaseUrl.js"
-import { type ExitCode, reportFailure } from "./RunCommand.js"
+import { layerLangGraph } from "./CliDatabase.js"
+import type { DatabaseUrl } from "./DatabaseUrl.js"
+import { withServicesOf } from "./RunCommand.js"
 
 /**
  * A thread id on the command line. One that starts with "-" is refused as bad usage: it is a mistyped option that
@@ -38,21 +38,11 @@ export const threadIdArg = Args.text({ name: "THREAD_ID" }).pipe(
 const THREAD_PAGE_SIZE = 500
 
 /**
- * Runs a command on the LangGraph checkpoints of the database named by `db`. A command that only reads
- * (`access: "read"`) refuses a SQLite file that does not exist rather than create it.
+ * Runs a command on the LangGraph checkpoints of the database named by `db`.
  */
-export const withLangGraph = (
-  options: { readonly db: string; readonly verbose: boolean },
-  access: "read" | "write" = "read"
-) =>
-<A, E extends { readonly message: string; readonly _tag: string }, R>(
-  effect: Effect.Effect<A, E, R>
-): Effect.Effect<A, ExitCode, Exclude<R, LangGraphCheckpoints | CliDatabase>> =>
-  parseDatabaseUrl(options.db).pipe(
-    Effect.flatMap((url) => (access === "read" ? requireExisting(url) : Effect.succeed(url))),
-    Effect.flatMap((url) => Effect.provide(effect, layerLangGraph(url))),
-    reportFailure(options.verbose)
-  )
+export const withLangGraph = withServicesOf<LangGraphCheckpoints, StorageConnectionError | MigrationError>(
+  layerLangGraph
+)
 
 /**
  * The LangGraph service of a database for the life of the scope (`copy` holds two at once).

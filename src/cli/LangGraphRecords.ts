@@ -7,16 +7,9 @@ import type { StoredLangGraphCheckpoint } from "../services/LangGraphCheckpoints
 /**
  * One line of `langgraph export`: the checkpoint as it is stored, values as base64.
  */
-export interface LangGraphExportLine {
-  readonly threadId: string
-  readonly checkpointNs: string
-  readonly checkpointId: string
-  readonly parentCheckpointId: string | null
-  /** The checkpoint document (JSON text, without channel values), as stored. */
-  readonly checkpoint: string
-  /** The metadata (JSON text), as stored. */
-  readonly metadata: string
-  readonly createdAt: number
+export interface LangGraphExportLine
+  extends Omit<StoredLangGraphCheckpoint, "channelValues" | "pendingWrites">
+{
   readonly channelValues: ReadonlyArray<{
     readonly channel: string
     readonly version: string

@@ -17,6 +17,13 @@ const failure = (reason: string) => (cause: unknown) =>
 /**
  * Where lines go.
  */
+/**
+ * Whether writing failed because the reader closed the pipe (`ecs export | head`): a command stops writing then,
+ * quietly, as other command-line tools do.
+ */
+export const isClosedPipe = (error: CommandFailedError): boolean =>
+  typeof error.cause === "object" && error.cause !== null && "code" in error.cause && error.cause.code === "EPIPE"
+
 export interface LineSink {
   /** Writes the text, waiting while the destination is full (backpressure). */
   readonly write: (text: string) => Effect.Effect<void, CommandFailedError>

@@ -6,11 +6,13 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type { StorageLayerError } from "../internal/clientLayer.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
 import { type CliDatabase, layerDatabase, layerStorage } from "./CliDatabase.js"
-import { parseDatabaseUrl, requireExisting } from "./DatabaseUrl.js"
+import { type DatabaseUrl, parseDatabaseUrl, requireExisting } from "./DatabaseUrl.js"
 import { isTerminal } from "./Progress.js"
 
 /**
@@ -72,21 +74,29 @@ export const reportFailure = (verbose: boolean) =>
   )
 
 /**
- * Runs a command on the storage of the database named by `db` (migrating it first, as building a storage does). A
- * command that only reads (`access: "read"`) refuses a SQLite file that does not exist rather than create it.
+ * Runs a command on the services `layerOf` builds for the database named by `db`. A command that only reads
+ * (`access: "read"`) refuses a SQLite file that does not exist rather than create it.
  */
-export const withStorage = (
+export const withServicesOf = <S, LE extends { readonly message: string; readonly _tag: string }>(
+  layerOf: (url: DatabaseUrl) => Layer.Layer<S | CliDatabase, LE>
+) =>
+(
   options: { readonly db: string; readonly verbose: boolean },
   access: "read" | "write" = "read"
 ) =>
 <A, E extends { readonly message: string; readonly _tag: string }, R>(
   effect: Effect.Effect<A, E, R>
-): Effect.Effect<A, ExitCode, Exclude<R, CheckpointStorage | CliDatabase>> =>
+): Effect.Effect<A, ExitCode, Exclude<R, S | CliDatabase>> =>
   parseDatabaseUrl(options.db).pipe(
     Effect.flatMap((url) => (access === "read" ? requireExisting(url) : Effect.succeed(url))),
-    Effect.flatMap((url) => Effect.provide(effect, layerStorage(url))),
+    Effect.flatMap((url) => Effect.provide(effect, layerOf(url))),
     reportFailure(options.verbose)
   )
+
+/**
+ * Runs a command on the storage of the database named by `db` (migrating it first, as building a storage does).
+ */
+export const withStorage = withServicesOf<CheckpointStorage, StorageLayerError>(layerStorage)
 
 /**
  * Runs a command on the client of the database named by `db`, without building the storage (no migration is
