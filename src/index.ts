@@ -11,6 +11,7 @@ export * from "./schema/AppCheckpoint.js"
 export * from "./schema/CheckpointFields.js"
 export * from "./schema/CheckpointImport.js"
 export * from "./schema/CheckpointQuery.js"
+export * from "./schema/SessionList.js"
 export * from "./schema/StorageConfig.js"
 
 export * from "./services/CheckpointStorage.js"

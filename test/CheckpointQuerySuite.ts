@@ -14,6 +14,7 @@ import {
 } from "../src/index.js"
 import { checkpointMaintenanceSuite } from "./CheckpointMaintenanceSuite.js"
 import { checkpointMetricsSuite } from "./CheckpointMetricsSuite.js"
+import { checkpointSessionsSuite } from "./CheckpointSessionsSuite.js"
 import { buildStorage, countRows, withStorage } from "./support/storageLayers.js"
 import { TestDatabase, type TestTarget } from "./support/TestDatabase.js"
 
@@ -446,4 +447,5 @@ export const checkpointQuerySuite = (target: TestTarget) => {
   })
   checkpointMaintenanceSuite(target)
   checkpointMetricsSuite(target)
+  checkpointSessionsSuite(target)
 }

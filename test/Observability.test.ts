@@ -96,6 +96,8 @@ const everyOperation = (storage: CheckpointStorageService, call: Call) =>
     yield* call("statistics", storage.statistics())
     yield* call("sessionStatistics", storage.sessionStatistics())
     yield* call("sessionStatistics", storage.sessionStatistics({ limit: 1 }))
+    yield* call("listSessions", storage.listSessions({ kind: "agent", limit: 1 }))
+    yield* call("listAgents", storage.listAgents())
 
     const fork = yield* call("forkAgentCheckpoint", storage.forkAgentCheckpoint(first, { name: "fork" }))
     const appFork = yield* call("forkAppCheckpoint", storage.forkAppCheckpoint(app, { state: { forked: true } }))
@@ -174,6 +176,8 @@ const operations = Object.keys({
   planPrune: true,
   statistics: true,
   sessionStatistics: true,
+  listSessions: true,
+  listAgents: true,
   importAgentCheckpoints: true,
   importAppCheckpoints: true,
   importPosition: true,

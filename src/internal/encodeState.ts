@@ -70,3 +70,11 @@ export const encodeState = (state: object): Either.Either<string, StateEncodeErr
     )
   }
 }
+
+/**
+ * The size of a state as the storage records it (`sizeBytes`, statistics, `maxStateBytes`): UTF-8 bytes of its JSON
+ * text. The one place this rule is written.
+ *
+ * @internal
+ */
+export const encodedStateBytes = (json: string): number => Buffer.byteLength(json, "utf8")

@@ -36,6 +36,7 @@ import {
 } from "../services/CheckpointStorageError.js"
 import { makeAgentMetricsTable } from "./AgentMetricsTable.js"
 import { runCheckpointMigrations } from "./CheckpointMigrations.js"
+import { makeCheckpointSessions } from "./CheckpointSessions.js"
 import { agentCheckpoints, appCheckpoints } from "./CheckpointTables.js"
 import { type CheckpointTableOperations, makeCheckpointTable } from "./SqlCheckpointTable.js"
 
@@ -190,6 +191,7 @@ export const make = Effect.fnUntraced(function*(
   const agents = yield* makeCheckpointTable(sql, dialect, agentCheckpoints, tableOptions("storeAgentCheckpoint"))
   const apps = yield* makeCheckpointTable(sql, dialect, appCheckpoints, tableOptions("storeAppCheckpoint"))
   const metrics = makeAgentMetricsTable(sql, dialect, { maxStateBytes })
+  const summaries = makeCheckpointSessions(sql, dialect)
   const validatePolicy = decodeInput(RetentionPolicySchema, "RetentionPolicy")
   const validatePruneOptions = decodeInput(PruneOptionsSchema, "PruneOptions")
 
@@ -311,6 +313,8 @@ export const make = Effect.fnUntraced(function*(
         Effect.flatMap(validateSessionOptions({ limit: statisticsOptions?.limit }), ({ limit = 20 }) =>
           both((table) => table.sessionStatistics("sessionStatistics", limit)))
       ),
+    listSessions: (listOptions) => operation("listSessions", summaries.listSessions("listSessions", listOptions)),
+    listAgents: (listOptions) => operation("listAgents", summaries.listAgents("listAgents", listOptions ?? {})),
     importAgentCheckpoints: (source, checkpoints) =>
       operation("importAgentCheckpoints", agents.importFrom("importAgentCheckpoints", source, checkpoints)),
     importAppCheckpoints: (source, checkpoints) =>

@@ -17,7 +17,7 @@ import * as Schema from "effect/Schema"
 import { parseCheckpointId } from "../internal/checkpointId.js"
 import { decodeInput } from "../internal/decodeInput.js"
 import { classifyDriverError } from "../internal/driverError.js"
-import { encodeState } from "../internal/encodeState.js"
+import { encodedStateBytes, encodeState } from "../internal/encodeState.js"
 import { makeInsertBatcher } from "../internal/InsertBatcher.js"
 import type { RetentionPolicy } from "../schema/CheckpointQuery.js"
 import {
@@ -127,7 +127,7 @@ const operationsOf = <T extends CheckpointTable>(
   ): Either.Either<Record<string, unknown>, StateEncodeError | StateTooLargeError> => {
     const state = encodeState(checkpoint.state as object)
     if (Either.isLeft(state)) return Either.left(state.left)
-    const sizeBytes = Buffer.byteLength(state.right, "utf8")
+    const sizeBytes = encodedStateBytes(state.right)
     if (options.maxStateBytes !== undefined && sizeBytes > options.maxStateBytes) {
       return Either.left(new StateTooLargeError({ sizeBytes, maxBytes: options.maxStateBytes }))
     }

@@ -29,7 +29,8 @@ import {
   type StoredLangGraphCheckpoint,
   type StoredLangGraphWrite
 } from "../services/LangGraphCheckpoints.js"
-import { runLangGraphMigrations } from "./LangGraphMigrations.js"
+import { appliedMigrations } from "./CheckpointSchemaReport.js"
+import { LANGGRAPH_MIGRATIONS_TABLE, LangGraphTables, langGraphMigrations, runLangGraphMigrations } from "./LangGraphMigrations.js"
 import { channelVersionsOf, planLangGraphPrune, pruneLangGraph } from "./LangGraphRetention.js"
 import {
   type ChannelValueKey,
@@ -91,6 +92,18 @@ export const make = Effect.fnUntraced(function*(
   const setup: Effect.Effect<void, MigrationError | StorageConnectionError> = Effect.suspend(() =>
     migrated ? Effect.void : migrate
   )
+
+  // Read from the migrations table only (a catalog look-up first: a database without it has no LangGraph tables), so
+  // that asking creates nothing. Every migration recorded means the schema is this version's: nothing to migrate.
+  const installed: LangGraphCheckpointsService["installed"] = Effect.suspend(() =>
+    migrated ? Effect.succeed(true) : appliedMigrations({ dialect, migrationsTable: LANGGRAPH_MIGRATIONS_TABLE }).pipe(
+      Effect.provideService(SqlClient.SqlClient, client),
+      Effect.map((applied) => applied.length >= Object.keys(langGraphMigrations).length),
+      Effect.tap((complete) => {
+        if (complete) migrated = true
+      })
+    )
+  ).pipe(Effect.withSpan("LangGraphCheckpoints.installed", spanOptions))
 
   const operation = <A, E>(name: string, effect: Effect.Effect<A, E | SqlError>) => {
     const typed = refailSqlDefect(dialect, name)(statementTracing(
@@ -295,6 +308,15 @@ export const make = Effect.fnUntraced(function*(
       })
     )
 
+  const countThreads: LangGraphCheckpointsService["countThreads"] = () =>
+    operation(
+      "countThreads",
+      Effect.map(
+        sql<{ readonly n: number | string }>`SELECT COUNT(DISTINCT thread_id) AS n FROM ${sql(LangGraphTables.checkpoints)}`,
+        (rows) => Number(rows[0]?.n ?? 0)
+      )
+    )
+
   const prune: LangGraphCheckpointsService["prune"] = (policy) =>
     operation("prune", Effect.flatMap(validatePolicy(policy), (valid) => pruneLangGraph(sql, statements, valid)))
 
@@ -303,6 +325,8 @@ export const make = Effect.fnUntraced(function*(
 
   return LangGraphCheckpoints.of({
     setup: Effect.asVoid(setup),
+    installed,
+    countThreads,
     put,
     putWrites,
     getTuple,

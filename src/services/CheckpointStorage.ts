@@ -33,6 +33,13 @@ import type {
   StorageStatistics
 } from "../schema/CheckpointQuery.js"
 import type {
+  AgentListOptions,
+  AgentSummary,
+  SessionListOptions,
+  SessionSummary,
+  SummaryPage
+} from "../schema/SessionList.js"
+import type {
   ImportedAgentCheckpoint,
   ImportedAppCheckpoint,
   ImportPosition,
@@ -183,6 +190,14 @@ export interface CheckpointStorageService {
     },
     QueryError
   >
+  /**
+   * One page of the sessions of one table (`kind`) that have checkpoints matching the filter, newest activity first
+   * (`lastCreatedAt` descending, then `sessionId` descending), each summarised over its matching checkpoints. Invalid
+   * options (a limit over 500, a cursor of another query, `from` after `to`) fail before any SQL runs.
+   */
+  readonly listSessions: (options: SessionListOptions) => Effect.Effect<SummaryPage<SessionSummary>, QueryError>
+  /** One page of the agents with matching agent checkpoints, newest activity first (then `agentId` descending). */
+  readonly listAgents: (options?: AgentListOptions) => Effect.Effect<SummaryPage<AgentSummary>, QueryError>
 
   // --- Imports -------------------------------------------------------------------------------------------------
   /**

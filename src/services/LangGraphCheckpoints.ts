@@ -265,6 +265,15 @@ export type LangGraphCheckpointError =
 export interface LangGraphCheckpointsService {
   /** Applies the LangGraph migrations. Every other operation does so first when it has not been done. */
   readonly setup: Effect.Effect<void, MigrationError | StorageConnectionError>
+  /**
+   * Whether the database holds the LangGraph tables at this version's schema, read from the migrations table without
+   * creating or changing anything (every other operation applies the migrations first, creating the tables): what a
+   * read-only reader (`ecs ui`) asks before calling the others. When true, the other operations have nothing to
+   * migrate and write nothing but what they are asked to.
+   */
+  readonly installed: Effect.Effect<boolean, StorageConnectionError | StorageQueryError>
+  /** How many threads the database holds (every namespace of a thread counted once). */
+  readonly countThreads: () => Effect.Effect<number, LangGraphCheckpointError>
   /** Stores a checkpoint and its new channel values in one transaction; a checkpoint stored again is replaced. */
   readonly put: (input: LangGraphCheckpointInput) => Effect.Effect<void, LangGraphCheckpointError>
   /** Stores a task's pending writes in one transaction. */

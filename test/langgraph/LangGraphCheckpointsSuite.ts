@@ -84,7 +84,12 @@ export const withLangGraph = (target: TestTarget) =>
     target.freshDatabase
   )
 
-export const langGraphCheckpointsSuite = (target: TestTarget) =>
+export const langGraphCheckpointsSuite = (target: TestTarget) => {
+  operationsSuite(target)
+  installedSuite(target)
+}
+
+const operationsSuite = (target: TestTarget) =>
   layer(withLangGraph(target), { timeout: 120_000 })(`LangGraphCheckpoints on ${target.name}`, (it) => {
     describe("put and getTuple", () => {
       it.effect("return the checkpoint, its metadata, the values its versions name, and the time it was stored", () =>
@@ -456,5 +461,34 @@ export const langGraphCheckpointsSuite = (target: TestTarget) =>
         )
         expect(yield* countRows(LangGraphTables.checkpoints)).toBe(8)
         expect(yield* countRows(LangGraphTables.channelValues)).toBe(1)
+      }))
+  })
+
+// A reader that must write nothing (`ecs ui`) asks `installed` before any other operation, which would migrate.
+const installedSuite = (target: TestTarget) =>
+  layer(target.freshDatabase, { timeout: 120_000 })(`LangGraphCheckpoints.installed on ${target.name}`, (it) => {
+    it.effect("is false on a database without the LangGraph tables and creates none; true once set up", () =>
+      Effect.gen(function*() {
+        const db = yield* TestDatabase
+        const lg = yield* db.withSql((sql) => makeSqlLangGraphCheckpoints().pipe(Effect.provideService(SqlClient, sql)))
+        expect(yield* lg.installed).toBe(false)
+        expect(yield* lg.installed).toBe(false)
+        for (const table of TABLES) expect((yield* Effect.flip(countRows(table)))._tag).toBe("SqlError")
+        yield* lg.setup
+        expect(yield* lg.installed).toBe(true)
+        const other = yield* db.withSql((sql) => makeSqlLangGraphCheckpoints().pipe(Effect.provideService(SqlClient, sql)))
+        expect(yield* other.installed).toBe(true)
+      }))
+
+    it.effect("countThreads counts each thread once, whatever its namespaces and checkpoints", () =>
+      Effect.gen(function*() {
+        const db = yield* TestDatabase
+        const lg = yield* db.withSql((sql) => makeSqlLangGraphCheckpoints().pipe(Effect.provideService(SqlClient, sql)))
+        yield* lg.setup
+        expect(yield* lg.countThreads()).toBe(0)
+        yield* putCheckpoint(lg, { thread: "t1", id: "a" })
+        yield* putCheckpoint(lg, { thread: "t1", id: "b", ns: "inner" })
+        yield* putCheckpoint(lg, { thread: "t2", id: "a" })
+        expect(yield* lg.countThreads()).toBe(2)
       }))
   })
