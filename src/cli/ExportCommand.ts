@@ -9,24 +9,17 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
-import * as Crypto from "node:crypto"
 import { CheckpointStorage } from "../services/CheckpointStorage.js"
 import { CliDatabase } from "./CliDatabase.js"
 import type { CommandFailedError } from "./CliError.js"
 import { databaseOptions } from "./CommonOptions.js"
-import { EXPORT_FORMAT, type ExportHeader } from "./ExportFormat.js"
+import { exportHeaderLine, exportLine } from "./ExportFormat.js"
 import { isClosedPipe, openLineSink } from "./LineFiles.js"
 import { makeProgress } from "./Progress.js"
 import { withStorage } from "./RunCommand.js"
 import { commandHelp } from "./CommandHelp.js"
 
 const PAGE_SIZE = 1000
-
-// Each checkpoint as one line: `table`, `id` and `parentId` (null when it has none) first, then the stored fields.
-const line = (
-  table: "agent" | "app",
-  { id, parentId, ...fields }: { readonly id: string; readonly parentId?: string | undefined }
-) => `${JSON.stringify({ table, id, parentId: parentId ?? null, ...fields })}\n`
 
 
 /**
@@ -49,14 +42,7 @@ export const exportCommand = Command.make(
       const statistics = yield* storage.statistics()
       const total = statistics.agentCheckpoints.count + statistics.appCheckpoints.count
       const sink = yield* openLineSink(args.out)
-      const header: ExportHeader = {
-        format: EXPORT_FORMAT,
-        version: 1,
-        exportId: Crypto.randomUUID(),
-        source: url.display,
-        exportedAt: Date.now()
-      }
-      yield* sink.write(`${JSON.stringify(header)}\n`)
+      yield* sink.write(exportHeaderLine(url.display))
       const progress = yield* makeProgress("export", Option.some(total))
       const order = { orderBy: "id", orderDir: "ASC", pageSize: PAGE_SIZE, includeState: true } as const
       const exported = yield* Ref.make(0)
@@ -66,7 +52,7 @@ export const exportCommand = Command.make(
         stream: Stream.Stream<A, E>
       ) =>
         stream.pipe(Stream.runForEachChunk((chunk) =>
-          sink.write(Chunk.toReadonlyArray(chunk).map((checkpoint) => line(table, checkpoint)).join("")).pipe(
+          sink.write(Chunk.toReadonlyArray(chunk).map((checkpoint) => exportLine(table, checkpoint)).join("")).pipe(
             Effect.zipRight(progress.advance(chunk.length)),
             Effect.zipRight(Ref.update(exported, (n) => n + chunk.length))
           )

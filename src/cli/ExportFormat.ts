@@ -7,6 +7,7 @@
  *   {"table":"app","id":"1","parentId":null,"sessionId":"s","hostname":"h","workspaceDirectory":"/p","createdAt":…,"state":{…}}
  */
 import * as Schema from "effect/Schema"
+import * as Crypto from "node:crypto"
 
 /**
  * The `format` of the header line.
@@ -79,3 +80,26 @@ export const ExportLine = Schema.Union(
  * @since 0.1.0
  */
 export type ExportLine = typeof ExportLine.Type
+
+/**
+ * A new export's header line (with its newline): a fresh export id, the source as people see it (password masked).
+ */
+export const exportHeaderLine = (source: string): string => {
+  const header: ExportHeader = {
+    format: EXPORT_FORMAT,
+    version: 1,
+    exportId: Crypto.randomUUID(),
+    source,
+    exportedAt: Date.now()
+  }
+  return `${JSON.stringify(header)}\n`
+}
+
+/**
+ * One checkpoint as its line (with its newline): `table`, `id` and `parentId` (null when it has none) first, then the
+ * stored fields, state included. `ecs export` and the inspector's session download both write lines with it.
+ */
+export const exportLine = (
+  table: "agent" | "app",
+  { id, parentId, ...fields }: { readonly id: string; readonly parentId?: string | undefined }
+): string => `${JSON.stringify({ table, id, parentId: parentId ?? null, ...fields })}\n`

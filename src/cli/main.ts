@@ -25,6 +25,7 @@ import { migrateCommand } from "./MigrateCommand.js"
 import { pruneCommand } from "./PruneCommand.js"
 import { latestCommand, showCommand } from "./ShowCommand.js"
 import { statsCommand } from "./StatsCommand.js"
+import { uiCommand } from "./UiCommand.js"
 
 // The package's version (kept by hand: package.json is outside the compiled sources).
 const VERSION = "0.1.0"
@@ -42,7 +43,8 @@ const root = Command.make("ecs").pipe(
     pruneCommand,
     migrateCommand,
     doctorCommand,
-    langGraphCommand
+    langGraphCommand,
+    uiCommand
   ]),
   Command.withDescription(HelpDoc.sequence(
     HelpDoc.p(
@@ -61,6 +63,7 @@ const root = Command.make("ecs").pipe(
         "  migrate   apply the schema migrations, print the schema version",
         "  doctor    compare the live schema with the expected one",
         "  langgraph LangGraph threads: threads, history, export, copy, prune",
+        "  ui        a read-only web inspector of the database (on 127.0.0.1, with a token)",
         "",
         "Every command has --help. The database is --db URL, else $CHECKPOINT_DB, else sqlite:./checkpoints.db.",
         "Exit codes: 0 ok, 1 failure, 2 bad usage, 130 interrupted."
