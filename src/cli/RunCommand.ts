@@ -11,6 +11,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { StorageLayerError } from "../internal/clientLayer.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
+import type { PersistenceStorage } from "../services/PersistenceStorage.js"
 import { type CliDatabase, layerDatabase, layerStorage } from "./CliDatabase.js"
 import { type DatabaseUrl, parseDatabaseUrl, requireExisting } from "./DatabaseUrl.js"
 import { isTerminal } from "./Progress.js"
@@ -37,15 +38,16 @@ const causeLines = (cause: unknown, depth = 0): ReadonlyArray<string> => {
  * 2 for bad usage (a UsageError, or input the query API refuses), 1 for every other failure.
  * An interruption (Ctrl-C) is left as it is: the runtime exits with 130 once every finalizer has run.
  */
-export const reportFailure = (verbose: boolean) =>
+export const reportFailure = (
+  verbose: boolean,
+  interrupted: string = "interrupted; work in progress was rolled back"
+) =>
 <A, E extends { readonly message: string; readonly _tag: string }, R>(
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<A, ExitCode, R> =>
   effect.pipe(
     // After a progress bar, on a line of its own.
-    Effect.onInterrupt(() =>
-      Console.error(`${isTerminal() ? "\n" : ""}ecs: interrupted; work in progress was rolled back`)
-    ),
+    Effect.onInterrupt(() => Console.error(`${isTerminal() ? "\n" : ""}ecs: ${interrupted}`)),
     Effect.catchAllCause((cause) => {
       if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
       const failure = Cause.failureOption(cause)
@@ -82,7 +84,8 @@ export const withServicesOf = <S, LE extends { readonly message: string; readonl
 ) =>
 (
   options: { readonly db: string; readonly verbose: boolean },
-  access: "read" | "write" = "read"
+  access: "read" | "write" = "read",
+  interrupted?: string
 ) =>
 <A, E extends { readonly message: string; readonly _tag: string }, R>(
   effect: Effect.Effect<A, E, R>
@@ -90,13 +93,13 @@ export const withServicesOf = <S, LE extends { readonly message: string; readonl
   parseDatabaseUrl(options.db).pipe(
     Effect.flatMap((url) => (access === "read" ? requireExisting(url) : Effect.succeed(url))),
     Effect.flatMap((url) => Effect.provide(effect, layerOf(url))),
-    reportFailure(options.verbose)
+    reportFailure(options.verbose, interrupted)
   )
 
 /**
  * Runs a command on the storage of the database named by `db` (migrating it first, as building a storage does).
  */
-export const withStorage = withServicesOf<CheckpointStorage, StorageLayerError>(layerStorage)
+export const withStorage = withServicesOf<CheckpointStorage | PersistenceStorage, StorageLayerError>(layerStorage)
 
 /**
  * Runs a command on the client of the database named by `db`, without building the storage (no migration is

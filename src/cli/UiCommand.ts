@@ -82,7 +82,7 @@ export const uiCommand = Command.make(
       )
       yield* Console.log(`Inspecting ${url.display} at ${running.url} (read-only; Ctrl-C stops it)`)
       return yield* Effect.never
-    })).pipe(withInspected(args, "read"))
+    })).pipe(withInspected(args, "read", "the inspector stopped"))
 ).pipe(Command.withDescription(commandHelp(
   "Serve a read-only web inspector of the database on 127.0.0.1 and print its address (with its access token).",
   "ecs ui --db sqlite:./agent_state.db",

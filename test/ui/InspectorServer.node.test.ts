@@ -395,6 +395,8 @@ describe("ecs ui, the command", { timeout: 120_000 }, () => {
     run.child.kill("SIGINT")
     const result = await run.done
     expect(result.code).toBe(130)
+    expect(result.stderr).toContain("ecs: the inspector stopped")
+    expect(result.stderr).not.toContain("rolled back")
   })
 
   it("refuses a SQLite file that does not exist rather than create it", async () => {
