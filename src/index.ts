@@ -17,6 +17,7 @@ export * from "./schema/StorageConfig.js"
 export * from "./services/CheckpointStorage.js"
 export * from "./services/CheckpointStorageError.js"
 export * from "./services/LangGraphCheckpoints.js"
+export * from "./services/PersistenceStorage.js"
 
 export { checkpointMigrations, DEFAULT_MIGRATIONS_TABLE, runCheckpointMigrations } from "./layers/CheckpointMigrations.js"
 export { isBun, layerFromConfig } from "./layers/FromConfig.js"
@@ -39,6 +40,19 @@ export {
   make as makeSqlLangGraphCheckpoints,
   type SqlLangGraphCheckpointsOptions
 } from "./layers/SqlLangGraphCheckpoints.js"
+export { PersistenceKeyLimits } from "./layers/PersistenceKeys.js"
+export {
+  PERSISTENCE_MIGRATIONS_TABLE,
+  PERSISTENCE_TABLE,
+  persistenceMigrations,
+  runPersistenceMigrations
+} from "./layers/PersistenceMigrations.js"
+export {
+  layerBackingSql,
+  layerPersistenceSql,
+  make as makeSqlPersistenceStorage,
+  type SqlPersistenceStorageOptions
+} from "./layers/SqlPersistenceStorage.js"
 export { layerSqliteBun } from "./layers/SqliteBun.js"
 export { layerSqliteNode, type SqliteStorageOptions } from "./layers/SqliteNode.js"
 export { DEFAULT_BUSY_TIMEOUT, type SqliteSessionOptions, SqliteSynchronous } from "./layers/SqliteSession.js"

@@ -191,5 +191,5 @@ layer(postgres.freshDatabase, { timeout: 600_000 })("the npm package", (it) => {
         bunStorage: { isClass: true, idType: "number", state: { b: 2 }, providers: 2, metricsProviders: 1 },
         langgraph: { isSaver: true, graphState: { messages: ["hi"] } }
       })
-    }).pipe(Effect.scoped))
+    }).pipe(Effect.scoped), 300_000) // npm pack, a build and an install: 25 s alone, over 60 s beside the whole suite
 })

@@ -16,11 +16,13 @@ import { classifyDriverError } from "../internal/driverError.js"
 import { DEFAULT_CONNECT_TIMEOUT } from "../layers/Postgres.js"
 import { layerSql } from "../layers/SqlCheckpointStorage.js"
 import { layerLangGraphSql } from "../layers/SqlLangGraphCheckpoints.js"
+import { layerPersistenceSql } from "../layers/SqlPersistenceStorage.js"
 import { betterSqlite3 } from "../clients/BetterSqlite3.js"
 import { layerSqliteClient } from "../layers/SqliteNode.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
 import { type MigrationError, StorageConnectionError } from "../services/CheckpointStorageError.js"
 import type { LangGraphCheckpoints } from "../services/LangGraphCheckpoints.js"
+import type { PersistenceStorage } from "../services/PersistenceStorage.js"
 import type { DatabaseUrl } from "./DatabaseUrl.js"
 
 /**
@@ -99,12 +101,16 @@ export const layerDatabase = (
   Layer.merge(Layer.succeed(CliDatabase, { url }), clientLayer(url))
 
 /**
- * The storage of the database (building it applies the pending migrations, as every layer does).
+ * The storage of the database (building it applies the pending migrations, as every layer does), with the
+ * persistence service over the same client, whose table is only read (`installed`) unless a command writes to it.
  */
 export const layerStorage = (
   url: DatabaseUrl
-): Layer.Layer<CliDatabase | CheckpointStorage, StorageLayerError> =>
-  Layer.merge(Layer.succeed(CliDatabase, { url }), layerSql().pipe(Layer.provide(clientLayer(url))))
+): Layer.Layer<CliDatabase | CheckpointStorage | PersistenceStorage, StorageLayerError> =>
+  Layer.merge(
+    Layer.succeed(CliDatabase, { url }),
+    Layer.merge(layerSql(), layerPersistenceSql()).pipe(Layer.provide(clientLayer(url)))
+  )
 
 /**
  * The LangGraph checkpoints of the database, and only them: the `langgraph` commands build no CheckpointStorage, so

@@ -3,6 +3,7 @@
  * as a dry run by default that shows what would go (`planPrune`), and with `--apply` the storage's own `prune`,
  * whose DELETEs of at most 1000 checkpoints are each their own statement, so Ctrl-C leaves every table consistent.
  * The rules apply one after another, as they do at store time: per session, then per agent, then by age.
+ * `--persistence` also deletes the expired entries of the persistence table (layerBackingSql), if the database has it.
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
@@ -15,6 +16,7 @@ import type { AgentCheckpointListItem } from "../schema/AgentCheckpoint.js"
 import type { AppSessionListItem } from "../schema/AppCheckpoint.js"
 import type { PruneProgress, RetentionPolicy } from "../schema/CheckpointQuery.js"
 import { CheckpointStorage } from "../services/CheckpointStorage.js"
+import { PersistenceStorage, type PersistencePrunePlan } from "../services/PersistenceStorage.js"
 import { CliDatabase } from "./CliDatabase.js"
 import { UsageError } from "./CliError.js"
 import { commandHelp } from "./CommandHelp.js"
@@ -91,6 +93,28 @@ const planPolicy = (policy: RetentionPolicy, show: number) =>
     ] satisfies ReadonlyArray<TableOutcome>
   })
 
+// The expired persistence entries: deleted with --apply, else counted with a sample. A database without the table
+// has none, and asking does not create it.
+const persistenceOutcome = (apply: boolean, show: number) =>
+  Effect.gen(function*() {
+    const persistence = yield* PersistenceStorage
+    if (!(yield* persistence.installed)) return { count: 0, sample: [] } satisfies PersistencePrunePlan
+    if (apply) return { count: yield* persistence.prune(), sample: [] } satisfies PersistencePrunePlan
+    return yield* persistence.planPrune({ sampleSize: Math.min(MAX_SAMPLE, Math.max(0, show)) })
+  })
+
+const printPersistenceOutcome = (outcome: PersistencePrunePlan, apply: boolean) =>
+  Effect.gen(function*() {
+    if (apply) return yield* Console.log(`PersistenceEntries (expired): deleted ${outcome.count}`)
+    yield* Console.log(`PersistenceEntries (expired): ${outcome.count} would be deleted`)
+    if (outcome.sample.length === 0) return
+    yield* Console.log(renderTable(
+      ["storeId", "key", "expiredAt"],
+      outcome.sample.map((entry) => [truncate(entry.storeId, 30), truncate(entry.key, 40), formatTime(entry.expiresAt)])
+    ))
+    if (outcome.count > outcome.sample.length) yield* Console.log(`… and ${outcome.count - outcome.sample.length} more`)
+  })
+
 /**
  * The `prune` command.
  */
@@ -109,6 +133,9 @@ export const pruneCommand = Command.make(
       Options.withDescription("Remove checkpoints older than this (\"30 days\", \"12 hours\")"),
       Options.optional
     ),
+    persistence: Options.boolean("persistence").pipe(
+      Options.withDescription("Delete the expired entries of the persistence table (PersistedCache, chats)")
+    ),
     apply: Options.boolean("apply").pipe(
       Options.withDescription("Delete them (without it, a dry run only shows what would go)")
     ),
@@ -122,9 +149,11 @@ export const pruneCommand = Command.make(
   },
   (args) =>
     Effect.gen(function*() {
-      if (Option.isNone(args.keepLastPerSession) && Option.isNone(args.keepLastPerAgent) && Option.isNone(args.maxAge)) {
+      const checkpointRule = Option.isSome(args.keepLastPerSession) || Option.isSome(args.keepLastPerAgent) ||
+        Option.isSome(args.maxAge)
+      if (!checkpointRule && !args.persistence) {
         return yield* new UsageError({
-          reason: "Name a rule: --keep-last-per-session N, --keep-last-per-agent N or --max-age DURATION"
+          reason: "Name a rule: --keep-last-per-session N, --keep-last-per-agent N, --max-age DURATION or --persistence"
         })
       }
       if (args.apply && args.dryRun) return yield* new UsageError({ reason: "--apply and --dry-run exclude each other" })
@@ -141,7 +170,12 @@ export const pruneCommand = Command.make(
         })
       }
       const { url } = yield* CliDatabase
-      const results = args.apply ? yield* applyPolicy(policy) : yield* planPolicy(policy, args.show)
+      const results = !checkpointRule
+        ? []
+        : args.apply
+        ? yield* applyPolicy(policy)
+        : yield* planPolicy(policy, args.show)
+      const expired = args.persistence ? yield* persistenceOutcome(args.apply, args.show) : undefined
       if (args.json) {
         return yield* printJson({
           database: url.display,
@@ -149,7 +183,12 @@ export const pruneCommand = Command.make(
           ...Object.fromEntries(results.map((r) => [
             r.table,
             args.apply ? { deleted: r.count } : { wouldDelete: r.count, sample: r.sample }
-          ]))
+          ])),
+          ...(expired === undefined ? {} : {
+            PersistenceEntries: args.apply
+              ? { deleted: expired.count }
+              : { wouldDelete: expired.count, sample: expired.sample }
+          })
         })
       }
       for (const result of results) {
@@ -166,10 +205,12 @@ export const pruneCommand = Command.make(
           if (result.count > result.sample.length) yield* Console.log(`… and ${result.count - result.sample.length} more`)
         }
       }
+      if (expired !== undefined) yield* printPersistenceOutcome(expired, args.apply)
       if (!args.apply) yield* Console.log("\nDry run: nothing was deleted. Run again with --apply to delete them.")
     }).pipe(withStorage(args))
 ).pipe(Command.withDescription(commandHelp(
   "Delete old checkpoints by retention rules, applied one after another (per session, then per agent, then by " +
-    "age). A dry run by default: it shows what would go; --apply deletes.",
+    "age); --persistence: the expired entries of the persistence table. A dry run by default: it shows what would " +
+    "go; --apply deletes.",
   "ecs prune --keep-last-per-session 20 --max-age \"30 days\" --apply"
 )))

@@ -1,5 +1,6 @@
 /**
- * `stats`: how many checkpoints, how large, how old, per table and per session.
+ * `stats`: how many checkpoints, how large, how old, per table and per session; and the entries of the persistence
+ * table (PersistedCache, @effect/ai chats) per store id, when the database has that table (asking creates none).
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
@@ -8,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { SessionStatistics, TableStatistics } from "../schema/CheckpointQuery.js"
 import { CheckpointStorage } from "../services/CheckpointStorage.js"
+import { PersistenceStorage } from "../services/PersistenceStorage.js"
 import { CliDatabase } from "./CliDatabase.js"
 import { commandHelp } from "./CommandHelp.js"
 import { databaseOptions, jsonOption } from "./CommonOptions.js"
@@ -49,7 +51,9 @@ export const statsCommand = Command.make(
       const tables = yield* storage.statistics()
       const perSession = yield* storage.sessionStatistics({ limit: Math.min(MAX_SESSIONS, Math.max(1, args.sessions)) })
       const sessions = [...ofTable("agent")(perSession.agentCheckpoints), ...ofTable("app")(perSession.appCheckpoints)]
-      if (args.json) return yield* printJson({ database: url.display, ...tables, sessions })
+      const persistence = yield* PersistenceStorage
+      const stores = (yield* persistence.installed) ? yield* persistence.statistics() : null
+      if (args.json) return yield* printJson({ database: url.display, ...tables, sessions, persistence: stores })
       yield* Console.log(`Checkpoints in ${url.display}\n`)
       yield* Console.log(renderTable(["table", "count", "total", "largest", "oldest", "newest"], [
         tableRow("AgentCheckpoints", tables.agentCheckpoints),
@@ -68,8 +72,20 @@ export const statsCommand = Command.make(
           ])
         ))
       }
+      if (stores !== null) {
+        yield* Console.log("\nPersistence entries (PersistedCache, chats), per store id; expired ones go with `ecs prune --persistence`:\n")
+        yield* Console.log(renderTable(
+          ["storeId", "entries", "expired", "values"],
+          stores.map((store) => [
+            truncate(store.storeId, 40),
+            String(store.entries),
+            String(store.expired),
+            formatBytes(store.valueBytes)
+          ])
+        ))
+      }
     }).pipe(withStorage(args))
 ).pipe(Command.withDescription(commandHelp(
-  "Counts and sizes of the checkpoints, per table and per session.",
+  "Counts and sizes of the checkpoints, per table and per session, and of the persistence entries per store id.",
   "ecs stats --db mysql://root@localhost/agents --json"
 )))

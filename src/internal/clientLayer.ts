@@ -14,6 +14,8 @@ import { layerSql, resolveOperationTimeout } from "../layers/SqlCheckpointStorag
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
 import type { LangGraphCheckpoints } from "../services/LangGraphCheckpoints.js"
 import { layerLangGraphSql } from "../layers/SqlLangGraphCheckpoints.js"
+import { layerPersistenceSql } from "../layers/SqlPersistenceStorage.js"
+import type { PersistenceStorage } from "../services/PersistenceStorage.js"
 import {
   type CheckpointValidationError,
   type Dialect,
@@ -83,13 +85,17 @@ export type ServicesOverClient<ROut> = (
 ) => Layer.Layer<ROut, StorageLayerError, SqlClient.SqlClient>
 
 /**
- * What every layer of this library provides: CheckpointStorage, and the LangGraph checkpoints, whose tables are
- * created only when first used.
+ * What every layer of this library provides: CheckpointStorage, and the LangGraph checkpoints and the persistence
+ * (the SQL backing of @effect/experimental's Persistence), whose tables are created only when first used.
  *
  * @internal
  */
-export const allServices: ServicesOverClient<CheckpointStorage | LangGraphCheckpoints> = (storage) =>
-  Layer.merge(layerSql(storage), layerLangGraphSql({ operationTimeout: storage?.operationTimeout, statementSpans: storage?.statementSpans }))
+export const allServices: ServicesOverClient<CheckpointStorage | LangGraphCheckpoints | PersistenceStorage> = (
+  storage
+) => {
+  const shared = { operationTimeout: storage?.operationTimeout, statementSpans: storage?.statementSpans }
+  return Layer.mergeAll(layerSql(storage), layerLangGraphSql(shared), layerPersistenceSql(shared))
+}
 
 /**
  * The LangGraph checkpoints alone, for the LangGraph saver's own connections: a database used only by LangGraph

@@ -10,6 +10,7 @@ import { decodeInput } from "../internal/decodeInput.js"
 import { StorageConfig } from "../schema/StorageConfig.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
 import type { LangGraphCheckpoints } from "../services/LangGraphCheckpoints.js"
+import type { PersistenceStorage } from "../services/PersistenceStorage.js"
 import { layerMysql } from "./Mysql.js"
 import { layerPostgres } from "./Postgres.js"
 import { layerSqliteBun } from "./SqliteBun.js"
@@ -39,7 +40,7 @@ export const isBun: boolean = typeof process !== "undefined" && typeof process.v
  */
 export const layerFromConfig = (
   config: typeof StorageConfig.Encoded
-): Layer.Layer<CheckpointStorage | LangGraphCheckpoints, StorageLayerError> =>
+): Layer.Layer<CheckpointStorage | LangGraphCheckpoints | PersistenceStorage, StorageLayerError> =>
   Layer.unwrapEffect(Effect.map(validate(config), (valid) => {
     switch (valid.type) {
       case "sqlite":

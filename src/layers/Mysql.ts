@@ -24,6 +24,7 @@ import { decodeInputEither } from "../internal/decodeInput.js"
 import { MysqlStorageConfig } from "../schema/StorageConfig.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
 import type { LangGraphCheckpoints } from "../services/LangGraphCheckpoints.js"
+import type { PersistenceStorage } from "../services/PersistenceStorage.js"
 import { DEFAULT_CONNECT_TIMEOUT } from "./Postgres.js"
 import { type SqlCheckpointStorageOptions, splitStorageOptions } from "./SqlCheckpointStorage.js"
 
@@ -126,7 +127,7 @@ export const mysqlClientConfig = (options: MysqlStorageOptions, watchdog: Connec
  */
 export const layerMysql = (
   options: MysqlStorageOptions
-): Layer.Layer<CheckpointStorage | LangGraphCheckpoints, StorageLayerError> => mysqlServices(options, allServices)
+): Layer.Layer<CheckpointStorage | LangGraphCheckpoints | PersistenceStorage, StorageLayerError> => mysqlServices(options, allServices)
 
 /**
  * The given services on a MySQL/MariaDB connection pool.

@@ -26,6 +26,7 @@ import { decodeInputEither } from "../internal/decodeInput.js"
 import { PostgresStorageConfig } from "../schema/StorageConfig.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
 import type { LangGraphCheckpoints } from "../services/LangGraphCheckpoints.js"
+import type { PersistenceStorage } from "../services/PersistenceStorage.js"
 import { type SqlCheckpointStorageOptions, splitStorageOptions } from "./SqlCheckpointStorage.js"
 
 /**
@@ -70,7 +71,7 @@ const validate = decodeInputEither(
  */
 export const layerPostgres = (
   options: PostgresStorageOptions
-): Layer.Layer<CheckpointStorage | LangGraphCheckpoints, StorageLayerError> => postgresServices(options, allServices)
+): Layer.Layer<CheckpointStorage | LangGraphCheckpoints | PersistenceStorage, StorageLayerError> => postgresServices(options, allServices)
 
 /**
  * The given services on a PostgreSQL connection pool.

@@ -6,7 +6,6 @@
  * @since 0.2.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import type * as Duration from "effect/Duration"
@@ -15,22 +14,15 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { decodeInput } from "../internal/decodeInput.js"
-import { operationTimedOut, withOperationTimeout } from "../internal/operationTimeout.js"
-import { refailSqlDefect, refailSqlError } from "../internal/refailSqlError.js"
 import * as Inputs from "../schema/LangGraphCheckpoint.js"
-import {
-  type MigrationError,
-  StateDecodeError,
-  type StorageConnectionError
-} from "../services/CheckpointStorageError.js"
+import { type MigrationError, StateDecodeError } from "../services/CheckpointStorageError.js"
 import {
   LangGraphCheckpoints,
   type LangGraphCheckpointsService,
   type StoredLangGraphCheckpoint,
   type StoredLangGraphWrite
 } from "../services/LangGraphCheckpoints.js"
-import { appliedMigrations } from "./CheckpointSchemaReport.js"
-import { LANGGRAPH_MIGRATIONS_TABLE, LangGraphTables, langGraphMigrations, runLangGraphMigrations } from "./LangGraphMigrations.js"
+import { LANGGRAPH_MIGRATIONS_TABLE, LangGraphTables, langGraphMigrations } from "./LangGraphMigrations.js"
 import { channelVersionsOf, planLangGraphPrune, pruneLangGraph } from "./LangGraphRetention.js"
 import {
   type ChannelValueKey,
@@ -38,7 +30,8 @@ import {
   type CheckpointRow,
   makeLangGraphStatements
 } from "./LangGraphStatements.js"
-import { resolveDialect, resolveOperationTimeout, statementTracingOf } from "./SqlCheckpointStorage.js"
+import { makeLazyMigratedService } from "./LazyMigratedService.js"
+import { resolveDialect } from "./SqlCheckpointStorage.js"
 
 /**
  * @since 0.2.0
@@ -61,8 +54,6 @@ const validateThreadId = decodeInput(Inputs.LangGraphCheckpointLocator.fields.th
 const validateThreadPage = decodeInput(Inputs.LangGraphThreadPageOptions, "LangGraphThreadPageOptions")
 const validatePolicy = decodeInput(Inputs.LangGraphRetentionPolicy, "LangGraphRetentionPolicy")
 
-const spanOptions = { captureStackTrace: false } as const
-
 /**
  * Builds the service on the `SqlClient` in context. Nothing is read or written until the first operation.
  *
@@ -75,48 +66,14 @@ export const make = Effect.fnUntraced(function*(
   const sql = client.withoutTransforms()
   const dialect = yield* resolveDialect(sql)
   const statements = makeLangGraphStatements(sql)
-  const timeout = resolveOperationTimeout(dialect, options.operationTimeout)
-  const statementTracing = statementTracingOf(options.statementSpans)
-
-  // The migrations run once per service, by the first operation; one that fails is tried again by the next.
-  let migrated = false
-  const migrationLock = yield* Effect.makeSemaphore(1)
-  const migrate = migrationLock.withPermits(1)(Effect.suspend(() =>
-    migrated ? Effect.void : runLangGraphMigrations(dialect).pipe(
-      Effect.provideService(SqlClient.SqlClient, client),
-      Effect.tap(() => {
-        migrated = true
-      })
-    )
-  )).pipe(Effect.withSpan("LangGraphCheckpoints.setup", spanOptions))
-  const setup: Effect.Effect<void, MigrationError | StorageConnectionError> = Effect.suspend(() =>
-    migrated ? Effect.void : migrate
-  )
-
-  // Read from the migrations table only (a catalog look-up first: a database without it has no LangGraph tables), so
-  // that asking creates nothing. Every migration recorded means the schema is this version's: nothing to migrate.
-  const installed: LangGraphCheckpointsService["installed"] = Effect.suspend(() =>
-    migrated ? Effect.succeed(true) : appliedMigrations({ dialect, migrationsTable: LANGGRAPH_MIGRATIONS_TABLE }).pipe(
-      Effect.provideService(SqlClient.SqlClient, client),
-      Effect.map((applied) => applied.length >= Object.keys(langGraphMigrations).length),
-      Effect.tap((complete) => {
-        if (complete) migrated = true
-      })
-    )
-  ).pipe(Effect.withSpan("LangGraphCheckpoints.installed", spanOptions))
-
-  const operation = <A, E>(name: string, effect: Effect.Effect<A, E | SqlError>) => {
-    const typed = refailSqlDefect(dialect, name)(statementTracing(
-      Effect.zipRight(setup, Effect.catchTag(effect, "SqlError", (error) => Effect.fail(refailSqlError(dialect, name)(error as SqlError))))
-    ))
-    return Effect.withSpan(
-      Option.isNone(timeout)
-        ? typed
-        : withOperationTimeout(timeout.value, () => operationTimedOut(dialect, name, timeout.value))(typed),
-      `LangGraphCheckpoints.${name}`,
-      spanOptions
-    )
-  }
+  const { installed, operation, setup } = yield* makeLazyMigratedService({
+    service: "LangGraphCheckpoints",
+    dialect,
+    migrations: langGraphMigrations,
+    migrationsTable: LANGGRAPH_MIGRATIONS_TABLE,
+    operationTimeout: options.operationTimeout,
+    statementSpans: options.statementSpans
+  })
 
   const readDocument = (row: CheckpointRow) =>
     Effect.try({

@@ -9,6 +9,7 @@ import { bunSqlite } from "../clients/BunSqlite.js"
 import { allServices, type StorageLayerError } from "../internal/clientLayer.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
 import type { LangGraphCheckpoints } from "../services/LangGraphCheckpoints.js"
+import type { PersistenceStorage } from "../services/PersistenceStorage.js"
 import { type SqliteStorageOptions, sqliteStorage } from "./SqliteNode.js"
 
 /**
@@ -26,5 +27,5 @@ import { type SqliteStorageOptions, sqliteStorage } from "./SqliteNode.js"
  */
 export const layerSqliteBun = (
   options: SqliteStorageOptions
-): Layer.Layer<CheckpointStorage | LangGraphCheckpoints, StorageLayerError> =>
+): Layer.Layer<CheckpointStorage | LangGraphCheckpoints | PersistenceStorage, StorageLayerError> =>
   sqliteStorage(options, bunSqlite, allServices)

@@ -24,6 +24,7 @@ import { createPrivateDatabaseFile } from "../internal/privateDatabaseFile.js"
 import { SqliteStorageConfig } from "../schema/StorageConfig.js"
 import type { CheckpointStorage } from "../services/CheckpointStorage.js"
 import type { LangGraphCheckpoints } from "../services/LangGraphCheckpoints.js"
+import type { PersistenceStorage } from "../services/PersistenceStorage.js"
 import { type SqlCheckpointStorageOptions, splitStorageOptions } from "./SqlCheckpointStorage.js"
 import { layerSqliteSession, type SqliteSessionOptions, SqliteSynchronous } from "./SqliteSession.js"
 
@@ -118,5 +119,5 @@ export const sqliteStorage = <ROut>(
  */
 export const layerSqliteNode = (
   options: SqliteStorageOptions
-): Layer.Layer<CheckpointStorage | LangGraphCheckpoints, StorageLayerError> =>
+): Layer.Layer<CheckpointStorage | LangGraphCheckpoints | PersistenceStorage, StorageLayerError> =>
   sqliteStorage(options, betterSqlite3, allServices)
