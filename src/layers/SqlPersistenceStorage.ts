@@ -100,7 +100,7 @@ export const make = Effect.fnUntraced(function*(
   })
 
   // A store's call: its keys checked before anything runs (nothing is written for a call refused), then the
-  // operation; any failure becomes the PersistenceBackingError that Persistence's callers expect, ours as its cause.
+  // operation; every failure becomes the PersistenceBackingError that Persistence's callers expect, ours as its cause.
   const storeCall = <A, E>(
     method: string,
     storeId: string,

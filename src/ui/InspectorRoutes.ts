@@ -109,7 +109,7 @@ const overview = (database: string) =>
     const storage = yield* CheckpointStorage
     const langGraph = yield* LangGraphCheckpoints
     const statistics = yield* storage.statistics()
-    // Only a database that has the LangGraph tables is asked: any other operation would create them.
+    // Only a database that has the LangGraph tables is asked: every other operation would create them.
     const langGraphThreads = (yield* langGraph.installed) ? yield* langGraph.countThreads() : null
     const body: Overview = {
       database,

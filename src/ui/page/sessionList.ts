@@ -32,9 +32,9 @@ export const sessionList = (options: SessionListOptions) => {
   let generation = 0
 
   const agentType = h("input", {
-    attrs: { type: "search", name: "agentType", list: "agent-types", placeholder: "any", autocomplete: "off" }
+    attrs: { type: "search", name: "agentType", list: "agent-types", placeholder: "all", autocomplete: "off" }
   })
-  const agentId = h("input", { attrs: { type: "search", name: "agentId", placeholder: "any", autocomplete: "off" } })
+  const agentId = h("input", { attrs: { type: "search", name: "agentId", placeholder: "all", autocomplete: "off" } })
   const from = h("input", { attrs: { type: "datetime-local", name: "from", step: "1" } })
   const to = h("input", { attrs: { type: "datetime-local", name: "to", step: "1" } })
   const agentTypes = h("datalist", { attrs: { id: "agent-types" } })
